@@ -1,0 +1,148 @@
+"""Commands that work on the catalog itself: validate, build, licences, new, infer."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from opendata.build import build
+from opendata.catalog import load_catalog
+from opendata.cli import end_progress, pass_ctx, progress_printer
+from opendata.errors import EXIT_INVALID, EXIT_OK
+from opendata.infer import infer
+from opendata.report import render_text
+from opendata.scaffold import new_dataset
+from opendata.validate import validate
+
+
+def _dataset_names(ctx_root: Path, paths: tuple[str, ...]) -> list[str]:
+    """Accept dataset names or paths (a dataset folder, a manifest, a file inside one)."""
+    names = []
+    for p in paths:
+        path = Path(p)
+        if path.exists():
+            path = path.resolve()
+            folder = path if path.is_dir() else path.parent
+            if folder == (ctx_root / "datasets").resolve() or folder == ctx_root:
+                continue  # the whole catalog
+            names.append(load_catalog_name(folder))
+        else:
+            names.append(p)
+    return names
+
+
+def load_catalog_name(folder: Path) -> str:
+    manifest = folder / "dataset.yaml"
+    if manifest.is_file():
+        import yaml
+
+        try:
+            data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("name"), str):
+                return data["name"]
+        except yaml.YAMLError:
+            pass
+    return folder.name
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text: summary grouped by dataset; json: the stable "
+              "report documented in the README.")
+@click.option("--no-cache", is_flag=True, help="Validate every file again, even unchanged ones.")
+@pass_ctx
+def validate_cmd(ctx, paths: tuple[str, ...], fmt: str, no_cache: bool) -> None:
+    """Check manifests, catalog rules and data files.
+
+    PATHS are dataset names or folders (default: the whole catalog). Exit codes: 0 valid,
+    1 invalid, 2 usage error, 3 configuration error.
+    """
+    root = ctx.root
+    progress = progress_printer() if fmt == "text" else None
+    report = validate(root, _dataset_names(root, paths), use_cache=not no_cache,
+                      progress=progress)
+    end_progress(progress)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(report))
+    sys.exit(EXIT_OK if report.valid else EXIT_INVALID)
+
+
+@click.command("build")
+@click.option("--dist", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: dist/ at the catalog root).")
+@click.option("--no-cache", is_flag=True, help="Validate every file again.")
+@pass_ctx
+def build_cmd(ctx, dist: Path | None, no_cache: bool) -> None:
+    """Validate everything and write dist/: validation report (JSON, Markdown, HTML), one
+    Data Package per valid dataset, the catalog index, DCAT-AP and the packs.
+
+    Exits 1 when something is invalid, after writing the report.
+    """
+    progress = progress_printer()
+    result = build(ctx.root, dist, use_cache=not no_cache, progress=progress)
+    end_progress(progress)
+    click.echo(render_text(result.report))
+    click.echo(f"\nwrote {len(result.outputs)} file(s) to {result.dist}")
+    sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
+
+
+@click.command("licences")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_ctx
+def licences_cmd(ctx, fmt: str) -> None:
+    """List the licence registry (licences/*.yaml) and each licence's ids per portal."""
+    catalog = load_catalog(ctx.root)
+    rows = list(catalog.licences)
+    if fmt == "json":
+        click.echo(json.dumps([r.__dict__ for r in rows], indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{'key':<14} {'SPDX':<13} {'CKAN':<9} {'data.gouv.fr':<12} open  title")
+    for lic in rows:
+        click.echo(f"{lic.key:<14} {lic.spdx:<13} {lic.ckan_id:<9} {lic.datagouv_id:<12} "
+                   f"{'yes' if lic.open else 'no ':<5} {lic.title}")
+
+
+@click.command("new")
+@click.argument("name")
+@click.option("--title", default=None, help="Dataset title (default: from NAME).")
+@click.option("--organization", default=None,
+              help="Organisation key (default: the first one of opendata.yaml).")
+@click.option("--licence", default="etalab-2.0", show_default=True, help="Licence key.")
+@pass_ctx
+def new_cmd(ctx, name: str, title: str | None, organization: str | None, licence: str) -> None:
+    """Create datasets/NAME/ with a commented manifest to fill in."""
+    path = new_dataset(ctx.root, name, title=title, organization=organization, licence=licence)
+    click.echo(f"created {path}")
+    click.echo("next: add your data file, then `opendata infer <file> --write` and "
+               "`opendata validate " + name + "`")
+
+
+@click.command("infer")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--write", is_flag=True,
+              help="Write FILE's schema to <stem>.schema.json beside it instead of printing.")
+@click.option("--sample", default=10000, show_default=True, help="Rows read to infer types.")
+def infer_cmd(file: Path, write: bool, sample: int) -> None:
+    """Infer a Table Schema and dialect (encoding, delimiter, decimal comma) from FILE."""
+    result = infer(file, sample_rows=sample)
+    if write:
+        target = file.with_name(file.stem + ".schema.json")
+        target.write_text(json.dumps(result.schema, indent=2, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+        click.echo(f"wrote {target}")
+        click.echo("add to the resource in dataset.yaml:")
+        click.echo(f"    schema: {target.name}")
+        click.echo(f"    dialect: {json.dumps(result.dialect, ensure_ascii=False)}")
+    else:
+        click.echo(json.dumps({"dialect": result.dialect, "schema": result.schema}, indent=2,
+                              ensure_ascii=False))
+
+
+COMMANDS = [validate_cmd, build_cmd, licences_cmd, new_cmd, infer_cmd]

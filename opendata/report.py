@@ -1,0 +1,222 @@
+"""Validation results as data, and their renderings (text, JSON, Markdown, HTML).
+
+The JSON form is a stable, documented interface (``REPORT_VERSION``): CI jobs and
+other tools parse it.  Keys are only ever added, never renamed, within a version.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+REPORT_VERSION = 1
+#: Errors shown per resource in human output; the rest are counted.
+SHOWN_ERRORS = 10
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass
+class Issue:
+    """One problem, located as precisely as we can: file, line, column, field, row."""
+
+    file: str
+    message: str
+    code: str
+    dataset: str | None = None
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+    row: int | None = None
+    hint: str | None = None
+    severity: Severity = "error"
+    resource: str | None = None
+
+    def location(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.column is not None:
+                loc += f":{self.column}"
+        return loc
+
+
+@dataclass
+class ResourceResult:
+    """Outcome of validating one data file against its Table Schema."""
+
+    name: str
+    file: str
+    rows: int | None = None
+    valid: bool = True
+    cached: bool = False
+    error_count: int = 0
+    errors_truncated: bool = False
+
+
+@dataclass
+class DatasetResult:
+    name: str
+    manifest: str
+    valid: bool = True
+    resources: list[ResourceResult] = field(default_factory=list)
+
+
+@dataclass
+class ValidationReport:
+    """Everything ``validate()`` found, for every dataset it looked at."""
+
+    datasets: dict[str, DatasetResult] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not any(i.severity == "error" for i in self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    def add(self, issue: Issue) -> None:
+        self.issues.append(issue)
+        if issue.severity == "error" and issue.dataset in self.datasets:
+            self.datasets[issue.dataset].valid = False
+
+    def issues_for(self, dataset: str | None) -> list[Issue]:
+        return [i for i in self.issues if i.dataset == dataset]
+
+    def valid_datasets(self) -> list[str]:
+        return [n for n, d in self.datasets.items() if d.valid]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON report (see README, "Validation report")."""
+        return {
+            "report_version": REPORT_VERSION,
+            "valid": self.valid,
+            "summary": {
+                "datasets": len(self.datasets),
+                "valid_datasets": len(self.valid_datasets()),
+                "errors": len(self.errors),
+                "warnings": len(self.issues) - len(self.errors),
+            },
+            "datasets": [asdict(d) for d in self.datasets.values()],
+            "issues": [{k: v for k, v in asdict(i).items() if v is not None}
+                       for i in self.issues],
+        }
+
+
+def _group(report: ValidationReport) -> list[tuple[str | None, list[Issue]]]:
+    names: list[str | None] = list(report.datasets)
+    for issue in report.issues:
+        if issue.dataset not in names:
+            names.append(issue.dataset)
+    return [(n, report.issues_for(n)) for n in names]
+
+
+def _issue_line(issue: Issue) -> str:
+    parts = [issue.location()]
+    if issue.row is not None:
+        parts.append(f"row {issue.row}")
+    if issue.field:
+        parts.append(f"field {issue.field}")
+    text = ", ".join(parts) + f": {issue.severity}: {issue.message}"
+    if issue.hint:
+        text += f"\n      hint: {issue.hint}"
+    return text
+
+
+def render_text(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
+    """Human summary grouped by dataset; data errors capped at ``shown`` per resource."""
+    out: list[str] = []
+    for name, issues in _group(report):
+        result = report.datasets.get(name) if name else None
+        status = "ok" if (result and result.valid and not issues) else (
+            "warnings" if result and result.valid else "INVALID")
+        rows = ""
+        if result and result.resources:
+            counts = [f"{r.name}: {r.rows} rows" + (" (cached)" if r.cached else "")
+                      for r in result.resources if r.rows is not None]
+            rows = f" ({'; '.join(counts)})" if counts else ""
+        out.append(f"{name or '(catalog)'}: {status}{rows}")
+        per_resource: dict[str | None, int] = {}
+        hidden: dict[str | None, int] = {}
+        for issue in issues:
+            key = issue.resource if issue.row is not None else None
+            per_resource[key] = per_resource.get(key, 0) + 1
+            if key is not None and per_resource[key] > shown:
+                hidden[key] = hidden.get(key, 0) + 1
+                continue
+            out.append("  - " + _issue_line(issue))
+        for res_name, count in hidden.items():
+            total = count
+            extra = ""
+            if result:
+                for r in result.resources:
+                    if r.name == res_name and r.errors_truncated:
+                        extra = " (error collection stopped there; fix these first)"
+            out.append(f"  ... and {total} more error(s) in resource {res_name}{extra}")
+    summary = report.to_dict()["summary"]
+    out.append("")
+    out.append(f"{summary['datasets']} dataset(s), {summary['valid_datasets']} valid, "
+               f"{summary['errors']} error(s), {summary['warnings']} warning(s)")
+    return "\n".join(out)
+
+
+def render_markdown(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
+    """Readable report for people (dist/validation-report.md, CI summaries)."""
+    summary = report.to_dict()["summary"]
+    lines = ["# Validation report", "",
+             f"**{'Valid' if report.valid else 'Invalid'}**: {summary['datasets']} dataset(s), "
+             f"{summary['valid_datasets']} valid, {summary['errors']} error(s), "
+             f"{summary['warnings']} warning(s).", "",
+             "| Dataset | Status | Rows | Errors |", "|---|---|---|---|"]
+    for name, issues in _group(report):
+        result = report.datasets.get(name) if name else None
+        rows = sum(r.rows or 0 for r in result.resources) if result else 0
+        n_err = sum(1 for i in issues if i.severity == "error")
+        ok = "✅ valid" if n_err == 0 else "❌ invalid"
+        lines.append(f"| `{name or '(catalog)'}` | {ok} | {rows} | {n_err} |")
+    for name, issues in _group(report):
+        if not issues:
+            continue
+        lines += ["", f"## `{name or '(catalog)'}`", ""]
+        for issue in issues[: shown * 5]:
+            where = issue.location() + (f", row {issue.row}" if issue.row else "") + (
+                f", field `{issue.field}`" if issue.field else "")
+            hint = f" — *{issue.hint}*" if issue.hint else ""
+            lines.append(f"- **{issue.severity}** `{where}`: {issue.message}{hint}")
+        if len(issues) > shown * 5:
+            lines.append(f"- … and {len(issues) - shown * 5} more")
+    return "\n".join(lines) + "\n"
+
+
+def render_html(report: ValidationReport) -> str:
+    """A self-contained HTML page of the report (no scripts, no remote assets)."""
+    summary = report.to_dict()["summary"]
+    rows = []
+    for name, issues in _group(report):
+        for issue in issues or [None]:
+            if issue is None:
+                rows.append(f"<tr><td>{html.escape(name or '')}</td><td class=ok>valid</td>"
+                            "<td></td><td></td></tr>")
+                continue
+            where = issue.location() + (f", row {issue.row}" if issue.row else "") + (
+                f", field {issue.field}" if issue.field else "")
+            msg = html.escape(issue.message) + (
+                f"<br><small>{html.escape(issue.hint)}</small>" if issue.hint else "")
+            rows.append(f"<tr><td>{html.escape(name or '(catalog)')}</td>"
+                        f"<td class={issue.severity}>{issue.severity}</td>"
+                        f"<td><code>{html.escape(where)}</code></td><td>{msg}</td></tr>")
+    return f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Validation report</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}
+.error{{color:#b00}}.warning{{color:#a60}}.ok{{color:#080}}</style></head>
+<body><h1>Validation report</h1>
+<p>{summary['datasets']} dataset(s), {summary['valid_datasets']} valid,
+{summary['errors']} error(s), {summary['warnings']} warning(s).</p>
+<table><tr><th>Dataset</th><th>Status</th><th>Where</th><th>Message</th></tr>
+{''.join(rows)}
+</table></body></html>
+"""

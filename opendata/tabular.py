@@ -1,0 +1,216 @@
+"""Validating one tabular file against its Table Schema, French files included.
+
+Frictionless does the row-by-row work (streaming, so memory stays flat on large files).
+Before it runs we read the file once ourselves to hash it and to check the two things that
+otherwise drown a steward in thousands of type errors: the encoding and the delimiter.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opendata.report import Issue
+
+CHUNK = 1 << 20
+#: Frictionless stops collecting after this many errors in one file.
+LIMIT_ERRORS = 1000
+DELIMITERS = [",", ";", "\t", "|"]
+
+
+@dataclass
+class FileFacts:
+    """What one streaming pass over a file tells us."""
+
+    sha256: str
+    size: int
+    first_line: str = ""
+    encoding_error: str | None = None
+    encoding_line: int | None = None
+    bom: bool = False
+    looks_utf8: bool = False
+
+
+@dataclass
+class TableResult:
+    rows: int | None
+    issues: list[Issue] = field(default_factory=list)
+    truncated: bool = False
+
+
+def normalise_encoding(name: str | None) -> str:
+    enc = (name or "utf-8").lower().replace("_", "-")
+    try:
+        return codecs.lookup(enc).name
+    except LookupError:
+        return enc
+
+
+def scan_file(path: Path, encoding: str) -> FileFacts:
+    """Hash the file and check it decodes with ``encoding``, in one streaming pass."""
+    digest = hashlib.sha256()
+    size = 0
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    facts = FileFacts(sha256="", size=0, looks_utf8=True)
+    newlines = 0
+    non_ascii = False
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if size == 0:
+                facts.bom = chunk.startswith(codecs.BOM_UTF8)
+            digest.update(chunk)
+            if facts.encoding_error is None:
+                try:
+                    text = decoder.decode(chunk)
+                    if size == 0:
+                        facts.first_line = text[:65536].lstrip("\ufeff").split("\n", 1)[0]
+                except UnicodeDecodeError as exc:
+                    offset = exc.start
+                    newlines_before = chunk[:offset].count(b"\n")
+                    bad = chunk[exc.start:exc.end]
+                    facts.encoding_error = (
+                        f"byte 0x{bad.hex()} at offset {size + offset} is not valid {encoding}")
+                    facts.encoding_line = newlines + newlines_before + 1
+            if facts.looks_utf8:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    facts.looks_utf8 = False
+            non_ascii = non_ascii or any(b > 127 for b in chunk[:CHUNK])
+            newlines += chunk.count(b"\n")
+            size += len(chunk)
+    facts.looks_utf8 = facts.looks_utf8 and non_ascii
+    facts.sha256 = digest.hexdigest()
+    facts.size = size
+    facts.first_line = facts.first_line.rstrip("\r")
+    return facts
+
+
+def _prepare_schema(descriptor: dict[str, Any], dialect: dict[str, Any]) -> dict[str, Any]:
+    """Apply the manifest dialect's decimalChar/groupChar to number fields lacking them."""
+    schema = copy.deepcopy(descriptor)
+    for fld in schema.get("fields", []):
+        if fld.get("type") == "number":
+            if "decimalChar" in dialect and "decimalChar" not in fld:
+                fld["decimalChar"] = dialect["decimalChar"]
+            if "groupChar" in dialect and "groupChar" not in fld:
+                fld["groupChar"] = dialect["groupChar"]
+    # schema.data.gouv.fr schemas carry keys Frictionless does not know; it ignores most,
+    # but custom_checks is not a Table Schema property.
+    schema.pop("custom_checks", None)
+    return schema
+
+
+def _issue(base: dict[str, Any], message: str, code: str, hint: str | None = None,
+           **kw: Any) -> Issue:
+    return Issue(message=message, code=code, hint=hint, **{**base, **kw})
+
+
+def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
+                   *, dataset: str, resource: str, facts: FileFacts | None = None,
+                   fmt: str = "csv") -> TableResult:
+    """Validate ``file`` against ``schema``; every problem becomes an :class:`Issue`."""
+    from frictionless import Dialect, Resource, Schema, formats
+    from frictionless import errors as ferrors
+
+    base = {"file": rel, "dataset": dataset, "resource": resource}
+    encoding = normalise_encoding(dialect.get("encoding"))
+    facts = facts or scan_file(file, encoding)
+    if facts.size == 0:
+        return TableResult(0, [_issue(base, "the file is empty", "empty-file",
+                                      "Export the data again: the file has no header and no rows.")])
+    if facts.encoding_error:
+        guess = "utf-8" if facts.looks_utf8 else "cp1252"
+        return TableResult(None, [_issue(
+            base, f"the file is not encoded in {encoding} as declared: {facts.encoding_error}",
+            "encoding-mismatch",
+            f"Declare `dialect: {{encoding: {guess}}}` in the manifest, or re-save the file "
+            f"as {encoding}.", line=facts.encoding_line)])
+    if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
+        return TableResult(None, [_issue(
+            base, f"the file is declared {encoding} but its accented characters are UTF-8 "
+            "(they would read as 'Ã©')", "encoding-mismatch",
+            "Declare `dialect: {encoding: utf-8}` in the manifest.")])
+    if encoding == "utf-8" and facts.bom:
+        encoding = "utf-8-sig"
+
+    delimiter = dialect.get("delimiter", "\t" if fmt == "tsv" else ",")
+    n_fields = len(schema.get("fields", []))
+    header = facts.first_line
+    if n_fields > 1 and dialect.get("header", True) and header.count(delimiter) == 0:
+        found = [d for d in DELIMITERS if header.count(d) >= n_fields - 1]
+        shown = {"\t": "\\t"}.get(delimiter, delimiter)
+        if found:
+            other = {"\t": "\\t"}.get(found[0], found[0])
+            hint = f"Declare `dialect: {{delimiter: \"{other}\"}}` in the manifest."
+            msg = (f"the file's delimiter looks like '{other}', but the manifest declares "
+                   f"'{shown}' (header: {header[:80]!r})")
+        else:
+            hint = "Check the file's delimiter and the schema's field list."
+            msg = f"the header has no '{shown}' delimiter but the schema has {n_fields} fields"
+        return TableResult(None, [_issue(base, msg, "delimiter-mismatch", hint, line=1)])
+
+    control = formats.CsvControl(delimiter=delimiter)
+    if "quoteChar" in dialect:
+        control.quote_char = dialect["quoteChar"]
+    if "skipInitialSpace" in dialect:
+        control.skip_initial_space = dialect["skipInitialSpace"]
+    fdialect = Dialect(controls=[control])
+    if dialect.get("header") is False:
+        fdialect.header = False
+    if "headerRows" in dialect:
+        fdialect.header_rows = list(dialect["headerRows"])
+    if "commentChar" in dialect:
+        fdialect.comment_char = dialect["commentChar"]
+    try:
+        fschema = Schema.from_descriptor(_prepare_schema(schema, dialect))
+    except Exception as exc:  # frictionless raises its own FrictionlessException
+        return TableResult(None, [_issue(base, f"the Table Schema is invalid: {exc}",
+                                         "schema-invalid", "Fix the schema file.")])
+    res = Resource(path=file.name, basepath=str(file.parent), schema=fschema,
+                   dialect=fdialect, encoding=encoding, format="csv")
+    report = res.validate(limit_errors=LIMIT_ERRORS)
+    task = report.tasks[0]
+    rows = task.stats.get("rows")
+    issues: list[Issue] = []
+    for err in task.errors:
+        row = getattr(err, "row_number", None)
+        fname = getattr(err, "field_name", None) or getattr(err, "label", None)
+        if isinstance(err, ferrors.TypeError):
+            msg = f"value {err.cell!r} does not match field type ({err.note})"
+        elif isinstance(err, ferrors.ConstraintError):
+            msg = f"value {err.cell!r} breaks a constraint: {err.note}"
+        elif isinstance(err, ferrors.LabelError):
+            msg = f"header: {err.note or err.message}"
+        else:
+            msg = err.note or err.message
+            if err.type in ("scheme-error", "format-error", "source-error", "encoding-error"):
+                msg = err.message
+        issues.append(_issue(base, msg, err.type, _HINTS.get(err.type), row=row, field=fname,
+                             line=row if row is not None else (1 if isinstance(
+                                 err, ferrors.LabelError) else None)))
+    if not issues and (rows or 0) == 0 and dialect.get("header", True):
+        issues.append(_issue(base, "the file has a header but no data rows", "no-rows",
+                             "Add the data rows, or remove the resource until it has data.",
+                             line=2))
+    return TableResult(rows, issues, truncated=len(task.errors) >= LIMIT_ERRORS)
+
+
+_HINTS = {
+    "type-error": "Fix the value, or the field's type/format in the Table Schema "
+                  "(French numbers need decimalChar \",\"; French dates format \"%d/%m/%Y\").",
+    "constraint-error": "Fix the value or relax the constraint in the Table Schema.",
+    "missing-label": "Add the column to the file or remove the field from the schema.",
+    "extra-label": "Remove the column from the file or add the field to the schema.",
+    "incorrect-label": "Rename the column, or the schema field, so that they match.",
+    "blank-row": "Remove the empty line.",
+    "extra-cell": "A row has more cells than the header: check quoting and delimiters.",
+    "missing-cell": "A row has fewer cells than the header.",
+    "primary-key": "Key values must be unique.",
+    "unique-error": "Values of this field must be unique.",
+}

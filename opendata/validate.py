@@ -1,0 +1,296 @@
+"""``validate()``: check manifests, catalog rules and data files; return a report.
+
+Order of checks follows what a steward fixes first: a manifest that does not parse, then
+fields (JSON Schema), then references between files (organisation, licence, schema, paths),
+then the data itself.  Data validation is skipped for a resource whose manifest entry is
+already broken, so one typo does not produce a cascade of follow-up errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from opendata import __version__
+from opendata.cache import Cache
+from opendata.catalog import Catalog, Dataset, Resource, load_catalog, path_is_safe
+from opendata.config import load_json_schema
+from opendata.report import DatasetResult, Issue, ResourceResult, ValidationReport
+from opendata.schemas import SchemaRefError, resolve_schema
+from opendata.tabular import normalise_encoding, scan_file, validate_table
+from opendata.vocab import FREQUENCIES, LANGUAGES, THEMES
+
+Progress = Callable[[str], None]
+
+_VOCABS = {
+    "themes": ("theme", THEMES),
+    "frequency": ("frequency", FREQUENCIES),
+    "language": ("language", LANGUAGES),
+}
+
+
+def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
+             catalog: Catalog | None = None, use_cache: bool = True,
+             progress: Progress | None = None) -> ValidationReport:
+    """Validate the catalog at ``root`` (or only the named ``datasets``).
+
+    Returns a :class:`ValidationReport`; never raises for invalid data, only for an
+    unusable configuration (:class:`~opendata.errors.ConfigError`) or an unknown dataset
+    name (:class:`~opendata.errors.UsageError`).
+    """
+    catalog = catalog or load_catalog(root)
+    names = list(datasets or [])
+    selected = catalog.select(names)
+    report = ValidationReport()
+    cache = Cache(catalog.root) if use_cache else None
+    wanted = {d.name for d in selected}
+    for issue in catalog.load_issues:
+        if not names or issue.dataset in names:
+            report.datasets.setdefault(issue.dataset or "", DatasetResult(
+                name=issue.dataset or "", manifest=issue.file, valid=False))
+            report.add(issue)
+    _check_unique_names(catalog, report, wanted)
+    validator = jsonschema.Draft202012Validator(
+        load_json_schema(catalog.root, "dataset.schema.json"))
+    for i, ds in enumerate(selected, 1):
+        if progress:
+            progress(f"[{i}/{len(selected)}] {ds.name}")
+        report.datasets[ds.name] = DatasetResult(name=ds.name, manifest=catalog.rel(ds.manifest))
+        for issue in _check_dataset(catalog, ds, validator, cache):
+            report.add(issue)
+        # duplicates found earlier are attached before the result existed
+        if any(i.dataset == ds.name and i.severity == "error" for i in report.issues):
+            report.datasets[ds.name].valid = False
+        _check_resources(catalog, ds, report, cache)
+    report.issues.sort(key=lambda i: (i.dataset or "", i.file, i.line or 0, i.row or 0))
+    return report
+
+
+def _check_unique_names(catalog: Catalog, report: ValidationReport, wanted: set[str]) -> None:
+    seen: dict[str, Dataset] = {}
+    for ds in catalog.datasets:
+        if ds.name in seen and ds.name in wanted:
+            first = seen[ds.name]
+            line, col = ds.where("name")
+            report.add(Issue(
+                dataset=ds.name, file=catalog.rel(ds.manifest), line=line, column=col,
+                field="name", code="duplicate-name",
+                message=f"dataset name {ds.name!r} is already used by "
+                        f"{catalog.rel(first.manifest)}",
+                hint="Dataset names are identifiers: give each dataset its own name."))
+        seen.setdefault(ds.name, ds)
+
+
+def _field_path(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _schema_issue(catalog: Catalog, ds: Dataset, err: jsonschema.ValidationError) -> list[Issue]:
+    """Turn one JSON Schema error into messages a steward understands."""
+    path = tuple(err.absolute_path)
+    rel = catalog.rel(ds.manifest)
+
+    def make(msg: str, p: tuple[Any, ...], hint: str | None, code: str = "schema") -> Issue:
+        line, col = ds.doc.where(p)
+        return Issue(dataset=ds.name, file=rel, line=line, column=col,
+                     field=_field_path(p) or None, code=code, message=msg, hint=hint)
+
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = list(err.schema.get("properties", {}))
+        out = []
+        for key in err.instance:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = (f"Did you mean {close[0]!r}?" if close
+                    else f"Allowed fields here: {', '.join(allowed)}.")
+            out.append(make(f"unknown field {key!r}", path + (key,), hint, "unknown-field"))
+        return out
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        desc = _describe(err.schema, missing)
+        return [make(f"missing required field {missing!r}", path,
+                     f"Add `{missing}:` ({desc})" if desc else f"Add `{missing}:`.",
+                     "missing-field")]
+    if err.validator == "enum":
+        parent = next((p for p in reversed(path) if isinstance(p, str)), "")
+        label, _vocab = _VOCABS.get(parent, (parent or "value", None))
+        allowed = ", ".join(str(v) for v in err.validator_value)
+        close = difflib.get_close_matches(str(err.instance), [str(v) for v in
+                                                              err.validator_value], n=1)
+        hint = (f"Did you mean {close[0]!r}? " if close else "") + f"Allowed codes: {allowed}."
+        return [make(f"unknown {label} code {err.instance!r}", path, hint, "unknown-code")]
+    if err.validator == "type":
+        want = err.validator_value
+        got = type(err.instance).__name__
+        return [make(f"must be {_article(want)}, not {got} ({err.instance!r})", path,
+                     _describe_node(err.schema), "wrong-type")]
+    if err.validator == "oneOf" and path and path[-1] == "schema":
+        return [make("schema must be a file path, {shared: NAME}, {name, version} or an "
+                     "inline Table Schema with `fields`", path, err.schema.get("description"))]
+    if err.validator == "oneOf" and isinstance(err.instance, dict) and "format" in err.instance:
+        both = "path" in err.instance and "url" in err.instance
+        return [make("a resource needs exactly one of `path` (local file) or `url` (remote "
+                     "file)" + (", not both" if both else ""), path,
+                     "Give `path: file.csv` for a file in the dataset folder, or `url:`.")]
+    if err.validator == "pattern":
+        return [make(f"{err.instance!r} has the wrong form", path,
+                     _describe_node(err.schema) or f"Expected pattern {err.validator_value}")]
+    return [make(err.message, path, _describe_node(err.schema))]
+
+
+def _article(want: Any) -> str:
+    names = {"string": "text", "array": "a list", "object": "a mapping", "integer":
+             "a whole number", "number": "a number", "boolean": "true or false"}
+    if isinstance(want, list):
+        return " or ".join(names.get(w, w) for w in want)
+    return names.get(want, want)
+
+
+def _describe(schema: dict[str, Any], key: str) -> str | None:
+    return schema.get("properties", {}).get(key, {}).get("description")
+
+
+def _describe_node(schema: dict[str, Any]) -> str | None:
+    return schema.get("description") if isinstance(schema, dict) else None
+
+
+def _check_dataset(catalog: Catalog, ds: Dataset, validator: jsonschema.Validator,
+                   cache: Any) -> list[Issue]:
+    issues: list[Issue] = []
+    for err in validator.iter_errors(ds.raw):
+        issues.extend(_schema_issue(catalog, ds, err))
+    rel = catalog.rel(ds.manifest)
+
+    def at(field: str, msg: str, hint: str, code: str, severity: str = "error") -> Issue:
+        line, col = ds.where(field)
+        return Issue(dataset=ds.name, file=rel, line=line, column=col, field=field, code=code,
+                     message=msg, hint=hint, severity=severity)  # type: ignore[arg-type]
+
+    org = ds.organization
+    if isinstance(org, str) and org not in catalog.config.organizations:
+        known = list(catalog.config.organizations)
+        close = difflib.get_close_matches(org, known, n=3, cutoff=0.5)
+        issues.append(at("organization", f"unknown organisation {org!r}",
+                         (f"Did you mean {' or '.join(map(repr, close))}? " if close else "")
+                         + f"Organisations are declared in opendata.yaml: {', '.join(known)}.",
+                         "unknown-organization"))
+    lic = ds.licence
+    if isinstance(lic, str) and lic not in catalog.licences:
+        issues.append(at("licence", f"unknown licence {lic!r}", catalog.licences.suggest(lic),
+                         "unknown-licence"))
+    elif isinstance(lic, str) and not catalog.licences.get(lic).open:
+        issues.append(at("licence", f"licence {lic!r} is not an open licence",
+                         "The library publishes open data only.", "closed-licence"))
+    if isinstance(ds.get("name"), str) and ds.name != ds.dir.name:
+        issues.append(at("name", f"dataset name {ds.name!r} differs from its folder "
+                         f"{ds.dir.name!r}", f"Rename the folder to datasets/{ds.name}/ "
+                         "(or the name), so that files are found where people look.",
+                         "name-folder-mismatch", "warning"))
+    temporal = ds.get("temporal")
+    if isinstance(temporal, dict) and isinstance(temporal.get("start"), str) and isinstance(
+            temporal.get("end"), str) and temporal["start"] > temporal["end"]:
+        issues.append(at("temporal", "temporal.start is after temporal.end",
+                         "Swap the dates.", "temporal-order"))
+    seen: set[str] = set()
+    for res in ds.resources:
+        if res.name in seen:
+            line, col = ds.where("resources", res.index, "name")
+            issues.append(Issue(dataset=ds.name, file=rel, line=line, column=col,
+                                field=f"resources[{res.index}].name", code="duplicate-resource",
+                                message=f"resource name {res.name!r} is used twice",
+                                hint="Give each resource of a dataset its own name."))
+        seen.add(res.name)
+    return issues
+
+
+def _resource_issue(catalog: Catalog, ds: Dataset, res: Resource, key: str, msg: str,
+                    hint: str | None, code: str, severity: str = "error") -> Issue:
+    line, col = ds.where("resources", res.index, key)
+    return Issue(dataset=ds.name, file=catalog.rel(ds.manifest), line=line, column=col,
+                 field=f"resources[{res.index}].{key}", code=code, message=msg, hint=hint,
+                 resource=res.name, severity=severity)  # type: ignore[arg-type]
+
+
+def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
+                     cache: Any) -> None:
+    result = report.datasets[ds.name]
+    for res in ds.resources:
+        path = res.path
+        if path is None:
+            continue
+        if not isinstance(path, str) or not path_is_safe(path):
+            report.add(_resource_issue(
+                catalog, ds, res, "path", f"path {path!r} leaves the dataset folder",
+                "Paths are relative to the dataset folder: no absolute paths, no '..'.",
+                "unsafe-path"))
+            continue
+        file = res.file
+        assert file is not None
+        rel = catalog.rel(file)
+        if not file.is_file():
+            siblings = sorted(p.name for p in ds.dir.iterdir() if p.name != "dataset.yaml")
+            close = difflib.get_close_matches(path, siblings, n=1)
+            report.add(_resource_issue(
+                catalog, ds, res, "path", f"data file {rel} not found",
+                f"Did you mean {close[0]!r}?" if close else
+                f"Files in the folder: {', '.join(siblings) or 'none'}.", "missing-file"))
+            continue
+        try:
+            with file.open("rb"):
+                pass
+        except OSError as exc:
+            report.add(_resource_issue(catalog, ds, res, "path",
+                                       f"data file {rel} cannot be read ({exc.strerror})",
+                                       "Check the file's permissions.", "unreadable-file"))
+            continue
+        if not res.is_tabular:
+            continue
+        if res.schema is None:
+            report.add(_resource_issue(
+                catalog, ds, res, "format", f"tabular resource {res.name!r} has no Table "
+                "Schema: its content is not checked", "Generate one with `opendata infer "
+                f"{rel}` and reference it with `schema:`.", "no-schema", "warning"))
+            continue
+        try:
+            schema = resolve_schema(res.schema, ds.dir, catalog.root)
+        except SchemaRefError as exc:
+            report.add(_resource_issue(catalog, ds, res, "schema", exc.message, exc.hint,
+                                       "schema-unresolved"))
+            continue
+        _validate_data(catalog, ds, res, file, rel, schema.descriptor, schema.digest, result,
+                       report, cache)
+
+
+def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel: str,
+                   descriptor: dict[str, Any], schema_digest: str, result: DatasetResult,
+                   report: ValidationReport, cache: Any) -> None:
+    dialect = res.dialect
+    facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
+    key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format],
+                     sort_keys=True)
+    cached = cache.get(key) if cache else None
+    if cached is not None:
+        rows, issues, truncated = cached["rows"], [Issue(**i) for i in cached["issues"]], \
+            cached["truncated"]
+    else:
+        table = validate_table(file, rel, descriptor, dialect, dataset=ds.name,
+                               resource=res.name, facts=facts, fmt=res.format)
+        rows, issues, truncated = table.rows, table.issues, table.truncated
+        if cache:
+            cache.put(key, {"rows": rows, "truncated": truncated,
+                            "issues": [i.__dict__ for i in issues]})
+    n_errors = sum(1 for i in issues if i.severity == "error")
+    result.resources.append(ResourceResult(
+        name=res.name, file=rel, rows=rows, valid=n_errors == 0, cached=cached is not None,
+        error_count=n_errors, errors_truncated=truncated))
+    for issue in issues:
+        report.add(issue)
