@@ -82,9 +82,9 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 
 def _register() -> None:
-    from opendata.cli import catalog_cmds
+    from opendata.cli import catalog_cmds, publish_cmds
 
-    for cmd in catalog_cmds.COMMANDS:
+    for cmd in catalog_cmds.COMMANDS + publish_cmds.COMMANDS:
         main.add_command(cmd)
 
 

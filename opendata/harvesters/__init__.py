@@ -1,0 +1,1 @@
+"""Publishing to portals: one module per portal kind, sharing :mod:`.base`."""
