@@ -100,7 +100,9 @@ class Desired:
     resources: list[DesiredResource]
 
     def state(self) -> dict[str, Any]:
-        return {"fields": self.fields, "resources": [r.managed() for r in self.resources]}
+        """Canonical state: resources sorted by name (order is not something we manage)."""
+        resources = sorted((r.managed() for r in self.resources), key=lambda r: r["name"])
+        return {"fields": self.fields, "resources": resources}
 
     @property
     def fingerprint(self) -> str:
