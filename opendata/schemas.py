@@ -61,9 +61,18 @@ def _read_json(file: Path) -> dict[str, Any]:
     return data
 
 
+def sdg_dir(root: Path) -> Path:
+    """The schema.data.gouv.fr copy: the catalog's own wins over the packaged one (as for
+    the JSON Schemas of ``validation/``), so a catalog without one still resolves offline."""
+    local = root / SDG_DIR
+    if (local / "schemas.json").is_file():
+        return local
+    return Path(__file__).resolve().parent.parent / SDG_DIR
+
+
 def sdg_catalogue(root: Path) -> dict[str, list[str]]:
     """schema.data.gouv.fr catalogue: schema name -> known versions."""
-    file = root / SDG_DIR / "schemas.json"
+    file = sdg_dir(root) / "schemas.json"
     if not file.is_file():
         return {}
     data = json.loads(file.read_text(encoding="utf-8"))
@@ -105,7 +114,7 @@ def resolve_schema(ref: Any, dataset_dir: Path, root: Path) -> ResolvedSchema:
             raise SchemaRefError(
                 f"schema {name!r} has no version {version!r}",
                 f"Known versions: {', '.join(catalogue[name])}.")
-        file = root / SDG_DIR / name / version / "schema.json"
+        file = sdg_dir(root) / name / version / "schema.json"
         if not file.is_file():
             raise SchemaRefError(
                 f"schema {name} {version} is in the catalogue but not copied into {SDG_DIR}/",
