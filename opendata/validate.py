@@ -45,7 +45,11 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
     """
     catalog = catalog or load_catalog(root)
     names = list(datasets or [])
-    selected = catalog.select(names)
+    # a dataset whose manifest does not parse is known by its folder name only: naming it
+    # must report its load issue, not "no dataset named ..."
+    broken = {i.dataset for i in catalog.load_issues}
+    loaded = [n for n in names if n not in broken]
+    selected = catalog.select(loaded) if loaded or not names else []
     report = ValidationReport()
     cache = Cache(catalog.root) if use_cache else None
     wanted = {d.name for d in selected}
@@ -98,10 +102,12 @@ def _schema_issue(catalog: Catalog, ds: Dataset, err: jsonschema.ValidationError
     path = tuple(err.absolute_path)
     rel = catalog.rel(ds.manifest)
 
-    def make(msg: str, p: tuple[Any, ...], hint: str | None, code: str = "schema") -> Issue:
+    def make(msg: str, p: tuple[Any, ...], hint: str | None, code: str = "schema",
+             field: tuple[Any, ...] | None = None) -> Issue:
         line, col = ds.doc.where(p)
         return Issue(dataset=ds.name, file=rel, line=line, column=col,
-                     field=_field_path(p) or None, code=code, message=msg, hint=hint)
+                     field=_field_path(p if field is None else field) or None, code=code,
+                     message=msg, hint=hint)
 
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list(err.schema.get("properties", {}))
@@ -119,7 +125,7 @@ def _schema_issue(catalog: Catalog, ds: Dataset, err: jsonschema.ValidationError
         desc = _describe(err.schema, missing)
         return [make(f"missing required field {missing!r}", path,
                      f"Add `{missing}:` ({desc})" if desc else f"Add `{missing}:`.",
-                     "missing-field")]
+                     "missing-field", field=path + (missing,))]
     if err.validator == "enum":
         parent = next((p for p in reversed(path) if isinstance(p, str)), "")
         label, _vocab = _VOCABS.get(parent, (parent or "value", None))
@@ -279,8 +285,11 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
                      sort_keys=True)
     cached = cache.get(key) if cache else None
     if cached is not None:
-        rows, issues, truncated = cached["rows"], [Issue(**i) for i in cached["issues"]], \
-            cached["truncated"]
+        # the key is the content, not the place: an identical file elsewhere (a copied
+        # dataset) hits the same entry, so its issues are re-addressed to this resource
+        here = {"file": rel, "dataset": ds.name, "resource": res.name}
+        rows, issues, truncated = cached["rows"], [Issue(**{**i, **here}) for i in
+                                                   cached["issues"]], cached["truncated"]
     else:
         table = validate_table(file, rel, descriptor, dialect, dataset=ds.name,
                                resource=res.name, facts=facts, fmt=res.format)
