@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ CHUNK = 1 << 20
 #: Frictionless stops collecting after this many errors in one file.
 LIMIT_ERRORS = 1000
 DELIMITERS = [",", ";", "\t", "|"]
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 @dataclass
@@ -33,6 +35,8 @@ class FileFacts:
     encoding_line: int | None = None
     bom: bool = False
     looks_utf8: bool = False
+    #: line of the first non-ASCII byte (where a wrong 8-bit encoding would first show)
+    non_ascii_line: int | None = None
 
 
 @dataclass
@@ -81,7 +85,10 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     facts.looks_utf8 = False
-            non_ascii = non_ascii or any(b > 127 for b in chunk[:CHUNK])
+            if not non_ascii and not chunk.isascii():  # C speed: no per-byte Python loop
+                non_ascii = True
+                first = _NON_ASCII.search(chunk).start()  # type: ignore[union-attr]
+                facts.non_ascii_line = newlines + chunk[:first].count(b"\n") + 1
             newlines += chunk.count(b"\n")
             size += len(chunk)
     facts.looks_utf8 = facts.looks_utf8 and non_ascii
@@ -135,7 +142,7 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         return TableResult(None, [_issue(
             base, f"the file is declared {encoding} but its accented characters are UTF-8 "
             "(they would read as 'Ã©')", "encoding-mismatch",
-            "Declare `dialect: {encoding: utf-8}` in the manifest.")])
+            "Declare `dialect: {encoding: utf-8}` in the manifest.", line=facts.non_ascii_line)])
     if encoding == "utf-8" and facts.bom:
         encoding = "utf-8-sig"
 
