@@ -86,6 +86,11 @@ def load_yaml(file: Path, *, config: bool = False) -> Located:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         problem = exc.problem or str(exc)
+        if exc.context and exc.context_mark and exc.problem_mark and (
+                exc.context_mark.line != exc.problem_mark.line):
+            # "expected ',' or ']'" at the end of the file: the line that opened it matters
+            problem += (f" ({exc.context} started at line {exc.context_mark.line + 1}, "
+                        f"column {exc.context_mark.column + 1})")
         hint = "Check indentation and quoting around that line; quote values containing ': ' or '#'."
         if config:
             raise ConfigError(f"{file}:{line}:{col}: YAML syntax error: {problem}", hint) from None
