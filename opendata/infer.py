@@ -53,7 +53,8 @@ def infer(file: Path, *, sample_rows: int = 10000) -> Inferred:
     """Infer dialect and Table Schema of a CSV/TSV file from its first ``sample_rows``."""
     from frictionless import Detector, Dialect, Resource, formats
 
-    raw = file.read_bytes()[: 1 << 20]
+    with file.open("rb") as fh:  # a sample, never the whole (possibly huge) file
+        raw = fh.read(1 << 20)
     if not raw.strip():
         raise UsageError(f"{file}: the file is empty, nothing to infer")
     encoding = detect_encoding(raw)
@@ -79,11 +80,14 @@ def infer(file: Path, *, sample_rows: int = 10000) -> Inferred:
     decimal_comma = False
     for fld in schema["fields"]:
         values = columns.get(fld["name"], [])
-        if fld.get("type") == "string" and values:
-            if all(FR_NUMBER.match(v) for v in values) and any("," in v for v in values):
+        # "21,85" alone reads as a geopoint ("lon,lat") to Frictionless
+        if fld.get("type") in ("string", "geopoint") and values:
+            grouped = any(re.search(r"\d[ \u00a0\u202f]\d", v) for v in values)
+            if all(FR_NUMBER.match(v) for v in values) and (
+                    grouped or any("," in v for v in values)):
                 fld["type"] = "number"
                 fld["decimalChar"] = ","
-                if any(re.search(r"\d[ \u00a0\u202f]\d", v) for v in values):
+                if grouped:
                     fld["groupChar"] = " "
                 decimal_comma = True
             elif all(FR_DATE.match(v) for v in values):
