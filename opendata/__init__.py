@@ -7,7 +7,8 @@ each returning plain data.
 __version__ = "0.1.0"
 
 from opendata.catalog import Catalog, load_catalog  # noqa: E402
+from opendata.download import load_pack  # noqa: E402  (issue 6)
 from opendata.errors import OpendataError  # noqa: E402
 from opendata.validate import validate  # noqa: E402
 
-__all__ = ["Catalog", "OpendataError", "__version__", "load_catalog", "validate"]
+__all__ = ["Catalog", "OpendataError", "__version__", "load_catalog", "load_pack", "validate"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from opendata.catalog import Catalog, load_catalog
 from opendata.datapackage import package_descriptor
+from opendata.packs import write_packs
 from opendata.report import ValidationReport, render_html, render_markdown
 from opendata.validate import Progress, validate
 
@@ -26,6 +27,7 @@ BuildStep = Callable[[Catalog, ValidationReport, Path], list[Path]]
 def build_steps() -> list[tuple[str, BuildStep]]:
     """The artefacts ``build`` writes after validation, in order."""
     return [
+        ("packs", write_packs),  # first: its issues (broken collections) enter the report
         ("validation report", lambda c, r, d: write_reports(r, d)),
         ("data packages", write_datapackages),
         ("catalog index", write_index),

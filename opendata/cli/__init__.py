@@ -86,6 +86,10 @@ def _register() -> None:
 
     for cmd in catalog_cmds.COMMANDS + publish_cmds.COMMANDS:
         main.add_command(cmd)
+    from opendata.cli import pack_cmds  # issue 6: pack, download
+
+    for cmd in pack_cmds.COMMANDS:
+        main.add_command(cmd)
 
 
 _register()

@@ -1,0 +1,679 @@
+"""Downloading, verifying, extracting and loading packs (``opendata download``, ``load_pack``).
+
+Order matters here, and is the point of the module: a pack is fetched completely (resuming
+with HTTP ``Range`` when a connection drops), then *every* zip member is checked against
+``pack.lock.json`` — names, types, sizes and sha256 — before a single byte is written
+outside the download folder.  Extraction then goes into a temporary folder renamed into
+place only when all of it succeeded, so a reader never meets a half-extracted pack.
+
+Zips come from the network, so they are treated as hostile: absolute paths, ``..``,
+links and special files are refused, and both the declared and the actual sizes are
+capped (zip bombs lie about their sizes; the actual bytes are counted while streaming).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from opendata.errors import IntegrityError, PortalError, UsageError, ValidationFailed
+from opendata.packs import LOCK_NAME
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: ``progress(done_bytes, total_bytes_or_None)``
+ByteProgress = Callable[[int, int | None], None]
+
+CHUNK = 1 << 16
+#: Largest lock file we agree to parse (a lock lists files; megabytes would be absurd).
+MAX_LOCK_BYTES = 16 << 20
+_PORTAL_SOURCE = re.compile(r"^(?P<target>[A-Za-z0-9][A-Za-z0-9_.-]*):(?P<pack>[a-z0-9][a-z0-9_.-]*)$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps against zip bombs; generous for open data, fatal for a bomb."""
+
+    max_files: int = 10_000
+    max_total_bytes: int = 8 << 30
+    max_ratio: int = 1000  # uncompressed/compressed, for members over 1 MiB
+
+
+@dataclass
+class ResourceLocation:
+    name: str
+    path: Path | str
+    dataset: str | None = None
+    tabular: bool = False
+
+
+@dataclass
+class DownloadResult:
+    """What ``download()`` did: where the zip and its extraction are, what is in them."""
+
+    zip_path: Path | None
+    folder: Path | None
+    lock: dict[str, Any]
+    resources: list[ResourceLocation] = field(default_factory=list)
+    #: data errors Frictionless found after extraction (empty when valid or not checked)
+    errors: list[str] = field(default_factory=list)
+    validated: bool = False
+    resumed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def classify_source(source: str) -> tuple[str, str]:
+    """``("url", url)``, ``("path", path)`` or ``("portal", "TARGET:PACK")``."""
+    if source.startswith(("http://", "https://")):
+        return "url", source
+    if Path(source).exists():
+        return "path", source
+    if _PORTAL_SOURCE.match(source):
+        return "portal", source
+    if "://" in source:
+        raise UsageError(f"unsupported source {source!r}", "Use a path, an http(s) URL or "
+                         "TARGET:PACK.")
+    raise UsageError(f"{source}: no such file or folder",
+                     "SOURCE is a zip, an extracted pack folder, an http(s) URL or "
+                     "TARGET:PACK (a collection on a configured portal).")
+
+
+def _file_name(url: str) -> str:
+    name = PurePosixPath(unquote(urlparse(url).path)).name
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return name if name.endswith(".zip") and name != ".zip" else "pack.zip"
+
+
+def fetch_url(url: str, folder: Path, *, progress: ByteProgress | None = None,
+              attempts: int = 4, timeout: float = 60, session: Any = None) -> tuple[Path, bool]:
+    """Download ``url`` into ``folder``; return (zip path, whether a resume happened).
+
+    Bytes go to ``<name>.part``; a broken connection is retried from where it stopped with
+    ``Range: bytes=N-`` (a server answering 200 instead of 206 sends the whole file again,
+    which is handled).  Only a complete file is renamed to ``<name>``.  When every attempt
+    fails the ``.part`` stays, and running the command again resumes it.
+    """
+    import requests
+
+    sess = session or requests.Session()
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / _file_name(url)
+    part = dest.with_name(dest.name + ".part")
+    total: int | None = None
+    resumed = False
+    last_error = "no attempt made"
+    for _attempt in range(max(1, attempts)):
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-", "Accept-Encoding": "identity"} if have else \
+            {"Accept-Encoding": "identity"}
+        try:
+            with sess.get(url, headers=headers, stream=True, timeout=timeout) as resp:
+                if resp.status_code == 416 and have:
+                    part.unlink()  # our partial file does not fit the server's file
+                    last_error = "server refused the range; starting again"
+                    continue
+                if resp.status_code >= 400:
+                    raise PortalError(f"{url}: HTTP {resp.status_code} {resp.reason}",
+                                      "Check the URL.", status=resp.status_code)
+                mode = "wb"
+                if resp.status_code == 206:
+                    match = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)",
+                                     resp.headers.get("Content-Range", ""))
+                    if not match or int(match.group(1)) != have:
+                        part.unlink(missing_ok=True)
+                        last_error = "server sent an unexpected range; starting again"
+                        continue
+                    mode = "ab"
+                    resumed = True
+                    total = int(match.group(3)) if match.group(3) != "*" else None
+                else:
+                    have = 0
+                    length = resp.headers.get("Content-Length")
+                    total = int(length) if length and length.isdigit() else None
+                with part.open(mode) as fh:
+                    if progress:
+                        progress(have, total)
+                    for chunk in resp.iter_content(CHUNK):
+                        fh.write(chunk)
+                        have += len(chunk)
+                        if progress:
+                            progress(have, total)
+        except (requests.ConnectionError, requests.Timeout,
+                requests.exceptions.ChunkedEncodingError) as exc:
+            last_error = f"connection lost ({type(exc).__name__})"
+            continue
+        if total is not None and have < total:
+            last_error = f"connection closed at {have} of {total} bytes"
+            continue
+        if total is not None and have > total:
+            part.unlink()
+            raise IntegrityError(f"{url}: received {have} bytes, more than the {total} announced",
+                                 "Download it again.")
+        part.replace(dest)
+        return dest, resumed
+    size = part.stat().st_size if part.exists() else 0
+    raise IntegrityError(
+        f"download of {url} incomplete: {last_error}; {size} bytes kept in {part}",
+        "Run the same command again: it resumes where it stopped. Nothing was extracted.")
+
+
+# --------------------------------------------------------------------------- zip checks
+
+
+def _is_link_or_special(info: zipfile.ZipInfo) -> bool:
+    mode = info.external_attr >> 16
+    if info.create_system != 3 or mode == 0:  # not Unix: no file type recorded
+        return False
+    kind = stat.S_IFMT(mode)
+    return kind not in (0, stat.S_IFREG, stat.S_IFDIR)
+
+
+def unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    """Why a member must not be extracted, or None when it is a plain relative file."""
+    name = info.filename
+    if _is_link_or_special(info):
+        kind = "a symbolic link" if stat.S_ISLNK(info.external_attr >> 16) else "a special file"
+        return f"{name!r} is {kind}"
+    if "\\" in name or "\x00" in name:
+        return f"{name!r} has a backslash or NUL in its name"
+    path = PurePosixPath(name)
+    if name.startswith("/") or path.is_absolute() or re.match(r"^[A-Za-z]:", name):
+        return f"{name!r} is an absolute path"
+    if ".." in path.parts:
+        return f"{name!r} climbs out of the folder ('..')"
+    if any(p in ("", ".") for p in name.rstrip("/").split("/")):
+        return f"{name!r} has an empty or '.' path component"
+    return None
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IntegrityError(f"{path}: not a readable zip ({exc})",
+                             "The download is damaged: delete it and download again.") from None
+
+
+def check_members(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
+    """The file members, after refusing unsafe names, links, duplicates and bombs
+    (declared sizes; actual sizes are checked while reading)."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_files:
+        raise IntegrityError(f"{zf.filename}: {len(infos)} members, more than the "
+                             f"{limits.max_files} allowed", "This is not an opendata pack.")
+    problems = [p for p in (unsafe_member(i) for i in infos) if p]
+    if problems:
+        raise IntegrityError(f"{zf.filename}: refused, nothing extracted: " + "; ".join(problems),
+                             "The zip tries to write outside its folder or contains links; "
+                             "do not extract it by hand either.")
+    files = [i for i in infos if not i.is_dir()]
+    names = [i.filename for i in files]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise IntegrityError(f"{zf.filename}: refused: duplicate member(s) {', '.join(dupes)}")
+    declared = sum(i.file_size for i in files)
+    if declared > limits.max_total_bytes:
+        raise IntegrityError(f"{zf.filename}: would extract {declared} bytes, more than the "
+                             f"{limits.max_total_bytes} allowed",
+                             "Raise the limit only if you trust this pack.")
+    for i in files:
+        if i.file_size > (1 << 20) and i.file_size > limits.max_ratio * max(1, i.compress_size):
+            raise IntegrityError(f"{zf.filename}: {i.filename!r} expands {i.file_size} bytes "
+                                 f"from {i.compress_size}: refused as a zip bomb")
+    return files
+
+
+def _read_lock(zf: zipfile.ZipFile) -> dict[str, Any]:
+    try:
+        info = zf.getinfo(LOCK_NAME)
+    except KeyError:
+        raise IntegrityError(f"{zf.filename}: no {LOCK_NAME}: not an opendata pack, or damaged",
+                             "Packs built by `opendata pack` carry one.") from None
+    data = _read_member(zf, info, MAX_LOCK_BYTES)[0]
+    try:
+        lock = json.loads(data)
+    except ValueError as exc:
+        raise IntegrityError(f"{zf.filename}: {LOCK_NAME} is not valid JSON ({exc})") from None
+    if not isinstance(lock, dict) or not isinstance(lock.get("files"), dict):
+        raise IntegrityError(f"{zf.filename}: {LOCK_NAME} has no `files` table")
+    return lock
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int,
+                 sink: Any = None) -> tuple[bytes, str, int]:
+    """Stream one member: (content when no sink, sha256, size).  Stops as soon as the
+    actual bytes exceed what the header declared or ``cap``."""
+    digest = hashlib.sha256()
+    size = 0
+    buf = bytearray()
+    limit = min(cap, info.file_size)
+    try:
+        with zf.open(info) as src:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise IntegrityError(
+                        f"{zf.filename}: {info.filename!r} holds more bytes than declared "
+                        f"({info.file_size}) or allowed: refused as a zip bomb")
+                digest.update(chunk)
+                if sink is None:
+                    buf += chunk
+                else:
+                    sink.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:  # CRC error, truncated data
+        raise IntegrityError(f"{zf.filename}: {info.filename!r} is damaged ({exc})",
+                             "Download the pack again.") from None
+    return bytes(buf), digest.hexdigest(), size
+
+
+def _compare(files: dict[str, Any], name: str, sha: str, size: int, problems: list[str]) -> None:
+    want = files.get(name)
+    if not isinstance(want, dict):
+        problems.append(f"{name}: not listed in {LOCK_NAME}")
+    elif want.get("sha256") != sha or want.get("bytes") != size:
+        problems.append(f"{name}: checksum mismatch (sha256 {sha[:12]}…, {size} bytes; "
+                        f"lock says {str(want.get('sha256'))[:12]}…, {want.get('bytes')} bytes)")
+
+
+def verify_zip(path: Path, limits: Limits | None = None) -> dict[str, Any]:
+    """Check every member of the zip at ``path`` against its lock; return the lock.
+
+    Raises :class:`IntegrityError` naming every file that is missing, unexpected or
+    different.  Reads the zip only: nothing is written.
+    """
+    limits = limits or Limits()
+    with _open_zip(path) as zf:
+        files = check_members(zf, limits)
+        lock = _read_lock(zf)
+        problems: list[str] = []
+        total = 0
+        seen = set()
+        for info in files:
+            if info.filename == LOCK_NAME:
+                continue
+            seen.add(info.filename)
+            _, sha, size = _read_member(zf, info, limits.max_total_bytes - total,
+                                        sink=_NullSink())
+            total += size
+            _compare(lock["files"], info.filename, sha, size, problems)
+        problems += [f"{name}: listed in {LOCK_NAME} but missing from the zip"
+                     for name in sorted(set(lock["files"]) - seen)]
+    if problems:
+        raise IntegrityError(f"{path.name}: {len(problems)} file(s) fail verification, "
+                             "nothing extracted:\n  " + "\n  ".join(problems),
+                             "The pack was altered or damaged: download it again from the "
+                             "publisher.")
+    return lock
+
+
+class _NullSink:
+    def write(self, _data: bytes) -> None:
+        pass
+
+
+def check_zip_sha256(path: Path, expected: str | None) -> None:
+    """Compare the zip with the checksum the publisher gave (``--sha256``, or the
+    ``<zip>.sha256`` file beside it)."""
+    from opendata.datapackage import sha256_file
+
+    sidecar = path.with_name(path.name + ".sha256")
+    if expected is None and sidecar.is_file():
+        expected = sidecar.read_text(encoding="utf-8").split()[0] if sidecar.read_text(
+            encoding="utf-8").strip() else None
+    if expected is None:
+        return
+    actual = sha256_file(path)
+    if actual != expected.lower():
+        raise IntegrityError(f"{path.name}: sha256 {actual} differs from the published "
+                             f"{expected.lower()}", "Download the pack again.")
+
+
+def extract_pack(path: Path, dest: Path, limits: Limits | None = None) -> Path:
+    """Verify then extract the zip into ``dest`` atomically; return the folder.
+
+    Members are hashed again while written (the zip could change between the two reads);
+    any problem removes the temporary folder, so ``dest`` gets all of it or nothing.  An
+    earlier extraction of a pack at ``dest`` is replaced; any other existing folder is not
+    touched.
+    """
+    limits = limits or Limits()
+    lock = verify_zip(path, limits)
+    if dest.exists() and not (dest / LOCK_NAME).is_file():
+        raise UsageError(f"{dest} exists and is not an extracted pack: not overwriting it",
+                         "Choose another folder with --to.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the extraction is an ordinary folder
+    try:
+        with _open_zip(path) as zf:
+            files = check_members(zf, limits)
+            problems: list[str] = []
+            total = 0
+            for info in files:
+                target = tmp.joinpath(*PurePosixPath(info.filename).parts)
+                if not target.resolve().is_relative_to(tmp.resolve()):
+                    raise IntegrityError(f"{info.filename!r} resolves outside the folder")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("xb") as out:
+                    _, sha, size = _read_member(zf, info, limits.max_total_bytes - total,
+                                                sink=out)
+                total += size
+                if info.filename != LOCK_NAME:
+                    _compare(lock["files"], info.filename, sha, size, problems)
+            if problems:
+                raise IntegrityError(f"{path.name}: changed while extracting:\n  "
+                                     + "\n  ".join(problems))
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            dest.rename(old)
+            tmp.rename(dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def verify_folder(folder: Path) -> dict[str, Any]:
+    """Check an extracted pack against its lock: every listed file present and identical.
+    Files added next to them (the user's own) are allowed."""
+    from opendata.datapackage import sha256_file
+
+    lock_file = folder / LOCK_NAME
+    if not lock_file.is_file():
+        raise IntegrityError(f"{folder}: no {LOCK_NAME}: not an extracted opendata pack")
+    try:
+        lock = json.loads(lock_file.read_text(encoding="utf-8"))
+        files = lock["files"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(f"{lock_file}: unreadable lock ({exc})") from None
+    problems: list[str] = []
+    for name in sorted(files):
+        if unsafe_member(zipfile.ZipInfo(name)):
+            problems.append(f"{name}: unsafe path in the lock")
+            continue
+        file = folder.joinpath(*PurePosixPath(name).parts)
+        if not file.is_file() or file.is_symlink():
+            problems.append(f"{name}: missing")
+            continue
+        _compare(files, name, sha256_file(file), file.stat().st_size, problems)
+    if problems:
+        raise IntegrityError(f"{folder}: {len(problems)} file(s) fail verification:\n  "
+                             + "\n  ".join(problems),
+                             "Files were edited or removed after extraction: extract the "
+                             "pack again.")
+    return lock
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _local_descriptor(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IntegrityError(f"{folder}: unreadable datapackage.json ({exc})") from None
+
+
+def _is_remote(res: dict[str, Any]) -> bool:
+    path = res.get("path")
+    return isinstance(path, str) and path.startswith(("http://", "https://"))
+
+
+def revalidate(folder: Path) -> list[str]:
+    """Validate the extracted data with Frictionless; return its errors as text.
+
+    Remote resources are left out: checking them would need the network, and they are
+    not part of what was downloaded.
+    """
+    from frictionless import Package
+
+    desc = _local_descriptor(folder)
+    desc["resources"] = [r for r in desc.get("resources", []) if not _is_remote(r)]
+    if not desc["resources"]:
+        return []
+    report = Package(desc, basepath=str(folder)).validate()
+    errors = []
+    for task in report.tasks:
+        for err in task.errors[:20]:
+            row = getattr(err, "row_number", None)
+            where = f"{task.name}" + (f" row {row}" if row else "")
+            errors.append(f"{where}: {err.message}")
+    errors += [e.message for e in report.errors]
+    return errors
+
+
+def resource_locations(folder: Path, descriptor: dict[str, Any] | None = None
+                       ) -> list[ResourceLocation]:
+    desc = descriptor or _local_descriptor(folder)
+    out = []
+    for res in desc.get("resources", []):
+        path = res.get("path")
+        where: Path | str = path if _is_remote(res) else folder.joinpath(*PurePosixPath(
+            str(path)).parts)
+        out.append(ResourceLocation(name=res.get("name", ""), path=where,
+                                    dataset=res.get("dataset"),
+                                    tabular=res.get("profile") == "tabular-data-resource"))
+    return out
+
+
+# --------------------------------------------------------------------------- download
+
+
+def download(source: str, to: Path | str | None = None, *, verify_only: bool = False,
+             sha256: str | None = None, root: Path | None = None,
+             progress: ByteProgress | None = None, limits: Limits | None = None,
+             validate_data: bool = True, session: Any = None) -> DownloadResult:
+    """Fetch (path, URL or ``TARGET:PACK``), verify, extract into ``to`` and re-validate.
+
+    The zip lands in ``to`` (default: the current folder) and is extracted into
+    ``to/<zip name without .zip>/``.  With ``verify_only`` nothing is downloaded or
+    extracted: SOURCE (a zip or an extracted folder) is checked against its lock, and its
+    data re-validated when it is a folder.  Integrity problems raise
+    :class:`IntegrityError`; data errors are returned in ``errors``.
+    """
+    limits = limits or Limits()
+    kind, value = classify_source(source)
+    dest_dir = (Path(to) if to is not None else Path.cwd()).resolve()
+    if kind == "portal":
+        from opendata.packs import resolve_portal_source
+
+        target, pack = value.split(":", 1)
+        value = resolve_portal_source(root or Path.cwd(), target, pack)
+        kind = "url"
+    resumed = False
+    if kind == "url":
+        if verify_only:
+            raise UsageError("--verify-only checks a download already on disk",
+                             "Give the path of the zip or of the extracted folder.")
+        zip_path, resumed = fetch_url(value, dest_dir, progress=progress, session=session)
+    else:
+        zip_path = Path(value)
+    if zip_path.is_dir():
+        if not verify_only:
+            raise UsageError(f"{zip_path} is a folder", "Use --verify-only to check an "
+                             "extracted pack, or give the zip.")
+        lock = verify_folder(zip_path)
+        result = DownloadResult(zip_path=None, folder=zip_path, lock=lock,
+                                resources=resource_locations(zip_path))
+        if validate_data:
+            result.errors, result.validated = revalidate(zip_path), True
+        return result
+    check_zip_sha256(zip_path, sha256)
+    if verify_only:
+        lock = verify_zip(zip_path, limits)
+        return DownloadResult(zip_path=zip_path, folder=None, lock=lock)
+    folder = extract_pack(zip_path, dest_dir / zip_path.name.removesuffix(".zip"), limits)
+    lock = json.loads((folder / LOCK_NAME).read_text(encoding="utf-8"))
+    result = DownloadResult(zip_path=zip_path, folder=folder, lock=lock,
+                            resources=resource_locations(folder), resumed=resumed)
+    if validate_data:
+        result.errors, result.validated = revalidate(folder), True
+    return result
+
+
+# --------------------------------------------------------------------------- load_pack
+
+
+@dataclass
+class LoadedPack:
+    """A verified pack in memory: its descriptor, and a DataFrame per tabular resource."""
+
+    path: Path
+    descriptor: dict[str, Any]
+    lock: dict[str, Any]
+    frames: dict[str, pd.DataFrame]
+
+    @property
+    def name(self) -> str:
+        return str(self.descriptor.get("name", ""))
+
+    @property
+    def resources(self) -> list[ResourceLocation]:
+        return resource_locations(self.path, self.descriptor)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        """A table by its full name, or by its short name (``points`` for
+        ``demo.points``) when that is unambiguous."""
+        if name in self.frames:
+            return self.frames[name]
+        matches = [k for k in self.frames if k.rsplit(".", 1)[-1] == name]
+        if len(matches) == 1:
+            return self.frames[matches[0]]
+        hint = (f"Several match: {', '.join(matches)}." if matches
+                else f"Tables: {', '.join(self.frames)}.")
+        raise KeyError(f"no table {name!r} in pack {self.name!r}. {hint}")
+
+    def __iter__(self):
+        return iter(self.frames)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+
+def default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "opendata" / "packs"
+
+
+def load_pack(path_or_url: str | os.PathLike[str], *, to: Path | str | None = None,
+              sha256: str | None = None) -> LoadedPack:
+    """Load a pack (zip path, extracted folder, or URL) as pandas DataFrames.
+
+    Zips and URLs are verified and extracted into ``to`` (default
+    ``~/.cache/opendata/packs``, never next to your files); folders are verified in place.
+    Columns get the types the Table Schema declares: numbers with decimal commas become
+    floats, integers nullable ``Int64``, French dates ``datetime64``; delimiter, encoding
+    and missing values come from the descriptor.
+    """
+    source = os.fspath(path_or_url)
+    cache = Path(to) if to is not None else default_cache()
+    kind, _ = classify_source(source)
+    if kind == "path" and Path(source).is_dir():
+        folder = Path(source)
+        lock = verify_folder(folder)
+    else:
+        result = download(source, cache, sha256=sha256, validate_data=False)
+        assert result.folder is not None
+        folder, lock = result.folder, result.lock
+    descriptor = _local_descriptor(folder)
+    frames = {}
+    for res in descriptor.get("resources", []):
+        if res.get("profile") == "tabular-data-resource" and not _is_remote(res):
+            frames[res["name"]] = read_table(folder, res)
+    return LoadedPack(path=folder, descriptor=descriptor, lock=lock, frames=frames)
+
+
+_TRUE = ["true", "True", "TRUE", "1"]
+_FALSE = ["false", "False", "FALSE", "0"]
+
+
+def read_table(folder: Path, res: dict[str, Any]) -> pd.DataFrame:
+    """One CSV resource as a DataFrame typed by its Table Schema."""
+    import pandas as pd
+
+    schema = res.get("schema") or {}
+    fields = schema.get("fields", [])
+    dialect = res.get("dialect") or {}
+    encoding = str(res.get("encoding") or "utf-8").lower()
+    if encoding in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # a BOM is not part of the first column's name
+    missing = schema.get("missingValues", [""])
+    header = dialect.get("header", True)
+    file = folder.joinpath(*PurePosixPath(str(res["path"])).parts)
+    try:
+        df = pd.read_csv(
+            file, sep=dialect.get("delimiter", "\t" if res.get("format") == "tsv" else ","),
+            quotechar=dialect.get("quoteChar", '"'), encoding=encoding, dtype=str,
+            keep_default_na=False, na_values=missing,
+            skipinitialspace=bool(dialect.get("skipInitialSpace", False)),
+            comment=dialect.get("commentChar"), header=0 if header else None,
+            names=None if header else [f["name"] for f in fields])
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"{res.get('name')}: cannot read {file.name} ({exc})") from None
+    for fld in fields:
+        name = fld.get("name")
+        if name not in df.columns:
+            continue
+        try:
+            df[name] = _convert(df[name], fld)
+        except (ValueError, TypeError) as exc:
+            raise ValidationFailed(
+                f"{res.get('name')}: field {name!r} does not parse as {fld.get('type')}: {exc}",
+                "Run `opendata download --verify-only` on the folder to see the data "
+                "errors.") from None
+    return df
+
+
+def _convert(col: pd.Series, fld: dict[str, Any]) -> pd.Series:
+    import pandas as pd
+
+    kind = fld.get("type", "string")
+    fmt = fld.get("format", "default")
+    if kind in ("integer", "year"):
+        text = col
+        if fld.get("groupChar"):
+            text = text.str.replace(fld["groupChar"], "", regex=False)
+        return pd.to_numeric(text, errors="raise").astype("Int64")
+    if kind == "number":
+        text = col
+        if fld.get("groupChar"):
+            text = text.str.replace(fld["groupChar"], "", regex=False)
+        if fld.get("decimalChar", ".") != ".":
+            text = text.str.replace(fld["decimalChar"], ".", regex=False)
+        return pd.to_numeric(text, errors="raise").astype("float64")
+    if kind == "boolean":
+        true = set(fld.get("trueValues", _TRUE))
+        false = set(fld.get("falseValues", _FALSE))
+        bad = col.dropna()[~col.dropna().isin(true | false)]
+        if len(bad):
+            raise ValueError(f"{bad.iloc[0]!r} is neither true nor false")
+        return col.map(lambda v: None if pd.isna(v) else v in true).astype("boolean")
+    if kind in ("date", "datetime"):
+        if fmt in ("default", None):
+            return pd.to_datetime(col, format="ISO8601")
+        if fmt == "any":
+            return pd.to_datetime(col, format="mixed", dayfirst=True)
+        return pd.to_datetime(col, format=fmt.removeprefix("fmt:"))
+    return col
+
