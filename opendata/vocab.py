@@ -30,8 +30,10 @@ THEMES: dict[str, tuple[str, str]] = {
     "TRAN": ("Transport", "Transports"),
 }
 
-#: EU frequencies (code -> (English label, udata id)).  udata ids follow its
-#: ``UPDATE_FREQUENCIES``; codes udata has no exact match for map to the nearest coarser one.
+#: EU frequencies (code -> (English label, udata id)).  udata ids are those of udata 17's
+#: ``UpdateFrequency`` (checked against a real udata by the integration tests); udata 17
+#: has ``never`` and ``other`` of its own (older versions mapped them to ``punctual`` and
+#: ``unknown``).
 FREQUENCIES: dict[str, tuple[str, str]] = {
     "CONT": ("continuous", "continuous"),
     "UPDATE_CONT": ("continuously updated", "continuous"),
@@ -54,8 +56,8 @@ FREQUENCIES: dict[str, tuple[str, str]] = {
     "TRIENNIAL": ("triennial", "triennial"),
     "QUINQUENNIAL": ("quinquennial", "quinquennial"),
     "IRREG": ("irregular", "irregular"),
-    "NEVER": ("never", "punctual"),
-    "OTHER": ("other", "unknown"),
+    "NEVER": ("never", "never"),
+    "OTHER": ("other", "other"),
     "UNKNOWN": ("unknown", "unknown"),
 }
 

@@ -25,6 +25,8 @@ def render_plan(p: Plan, *, verbose: bool = True) -> str:
         lines.append(click.style(head, fg=_COLOURS.get(item.action)))
         if item.message:
             lines.append(f"             {item.message}")
+        for note in item.notes:
+            lines.append(f"             note: {note}")
         if verbose and item.action in ("update", "drifted"):
             for change in item.changes[:20]:
                 lines.append(f"             {change}")

@@ -98,6 +98,9 @@ class Desired:
     organization: str | None
     fields: dict[str, Any]
     resources: list[DesiredResource]
+    #: what the adapter had to leave out or change (e.g. a keyword the portal refuses);
+    #: shown in the plan, never part of the state
+    notes: list[str] = field(default_factory=list)
 
     def state(self) -> dict[str, Any]:
         """Canonical state: resources sorted by name (order is not something we manage)."""
@@ -189,6 +192,7 @@ class PlanItem:
     message: str | None = None
     desired: Desired | None = None
     remote: Remote | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"dataset": self.dataset, "action": self.action,
@@ -197,6 +201,8 @@ class PlanItem:
                                "uploads": self.uploads}
         if self.message:
             out["message"] = self.message
+        if self.notes:
+            out["notes"] = self.notes
         return out
 
 
@@ -359,7 +365,9 @@ def plan(root: Path | str = ".", target: str | Target = "", datasets: Iterable[s
             continue
         desired = portal.desired(ds)
         remote = owned.get(desired.identifier)
-        items.append(_decide(portal, desired, remote))
+        item = _decide(portal, desired, remote)
+        item.notes = list(desired.notes)
+        items.append(item)
     complete = not names
     if complete:
         wanted = {item.identifier for item in items if item.identifier}
