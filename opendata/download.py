@@ -112,6 +112,7 @@ def fetch_url(url: str, folder: Path, *, progress: ByteProgress | None = None,
     fails the ``.part`` stays, and running the command again resumes it.
     """
     import requests
+    import urllib3
 
     sess = session or requests.Session()
     folder.mkdir(parents=True, exist_ok=True)
@@ -151,13 +152,16 @@ def fetch_url(url: str, folder: Path, *, progress: ByteProgress | None = None,
                 with part.open(mode) as fh:
                     if progress:
                         progress(have, total)
-                    for chunk in resp.iter_content(CHUNK):
+                    # read1 hands over what has arrived: when the connection drops, every
+                    # byte received so far is already on disk for the next resume
+                    read = getattr(resp.raw, "read1", None) or resp.raw.read
+                    while chunk := read(CHUNK):
                         fh.write(chunk)
                         have += len(chunk)
                         if progress:
                             progress(have, total)
-        except (requests.ConnectionError, requests.Timeout,
-                requests.exceptions.ChunkedEncodingError) as exc:
+        except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError,
+                requests.exceptions.ChunkedEncodingError, ConnectionError) as exc:
             last_error = f"connection lost ({type(exc).__name__})"
             continue
         if total is not None and have < total:

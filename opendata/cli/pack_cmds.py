@@ -120,6 +120,8 @@ def download_cmd(obj, source: str, to: Path | None, verify_only: bool, sha256: s
         click.echo("download resumed after an interruption", err=True)
     if result.zip_path and not result.folder:
         click.echo(f"{result.zip_path}: {label}, {n_files} files verified against the lock")
+    elif verify_only:
+        click.echo(f"{label}: {n_files} files verified in {result.folder}")
     else:
         click.echo(f"{label}: {n_files} files verified, extracted in {result.folder}")
     commit = (lock.get("catalog") or {}).get("commit")
