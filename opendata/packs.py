@@ -663,7 +663,7 @@ def build_pack(catalog: Catalog, pack_name: str, dist: Path | str,
     top: dict[str, Any] = {
         "profile": "tabular-data-package" if tabular else "data-package",
         "name": pack.name,
-        "id": f"{catalog.config.base_uri}pack/{pack.name}",
+        "id": pack_identifier(catalog, pack.name),
         "title": pack.title,
         "description": pack.description,
         "version": pack.version,
@@ -786,18 +786,47 @@ def write_packs(catalog: Catalog, report: ValidationReport, dist: Path) -> list[
 # --------------------------------------------------------------------------- portals
 
 
+def pack_identifier(catalog: Catalog, pack: str) -> str:
+    """Stable identifier of a collection (the ``id`` of its datapackage.json); harvesters
+    publishing a collection should use it as the portal dataset's identifier, so that
+    ``opendata download TARGET:PACK`` finds it."""
+    return f"{catalog.config.base_uri}pack/{pack}"
+
+
 def resolve_portal_source(root: Path | str, target: str, pack: str) -> str:
     """URL of collection ``pack`` as published on portal ``target`` (``TARGET:PACK``).
 
     NOTE for the harvester engineers: this is the hook ``opendata download TARGET:PACK``
-    calls.  Fill it in from ``harvesters/<target>.yaml`` (portal URL) and the portal API:
-    find the dataset the collection was published as, return the URL of its bundle
-    resource.  Until then it says plainly why it cannot work.
+    calls.  It reads the target from ``harvesters/<target>.yaml``, lists the datasets
+    opendata owns there (``Portal.list_owned()``, in bulk) and returns the ``.zip``
+    resource of the one whose identifier is :func:`pack_identifier` (or whose portal name
+    is the pack's name).  Publishing collections is yours: use that identifier and keep
+    the bundle a ``.zip`` resource, and this lookup works unchanged.
     """
-    harvester = Path(root) / "harvesters" / f"{target}.yaml"
-    raise UsageError(
-        f"cannot look up collection {pack!r} on portal {target!r}: portal lookup needs the "
-        f"harvester's target configuration ({harvester.name} and the publishing code), which "
-        "this version of opendata does not have yet",
-        "Download the pack by its URL instead (the portal's page for the collection lists it), "
-        "or pass the path of a zip.")
+    from opendata.catalog import load_catalog
+
+    root = Path(root)
+    if not (root / "harvesters" / f"{target}.yaml").is_file():
+        raise UsageError(
+            f"cannot look up collection {pack!r} on portal {target!r}: portal lookup needs the "
+            f"harvester's target configuration harvesters/{target}.yaml, not found in {root}",
+            "Run from the catalog repository (or pass --root), or download the pack by its "
+            "URL or the path of a zip.")
+    from opendata.harvesters.base import make_portal
+    from opendata.harvesters.targets import load_target
+
+    catalog = load_catalog(root)
+    portal = make_portal(load_target(catalog.root, target), catalog)
+    owned = portal.list_owned()
+    wanted = pack_identifier(catalog, pack)
+    for ident, remote in sorted(owned.items()):
+        if ident == wanted or remote.name == pack:
+            zips = sorted((r.url for r in remote.resources
+                           if r.url and r.url.split("?")[0].endswith(".zip")), reverse=True)
+            if zips:
+                return zips[0]
+            raise UsageError(f"collection {pack!r} on {target!r} ({remote.url}) has no .zip "
+                             "resource", "Publish the pack again.")
+    raise UsageError(f"collection {pack!r} is not published on portal {target!r}",
+                     f"Publish it first, or download it by URL (its identifier would be "
+                     f"{wanted}).")

@@ -412,3 +412,27 @@ def test_bundled_app_contest_pack_builds_reloads_and_validates(tmp_path: Path) -
     proc = subprocess.run([str(exe), "validate", str(pack.path / "datapackage.json")],
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_portal_source_finds_the_published_zip(catalog: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """TARGET:PACK: the harvester's bulk listing gives the bundle's URL."""
+    from opendata.harvesters import base
+    from opendata.packs import resolve_portal_source
+
+    (catalog / "harvesters").mkdir()
+    (catalog / "harvesters" / "demo.yaml").write_text("type: ckan\nurl: http://127.0.0.1:9\n")
+    remote = base.Remote(id="1", name="demo-pack", url="http://127.0.0.1:9/dataset/demo-pack",
+                         identifier="https://bibliotheque-donnees.fr/pack/demo-pack",
+                         current={}, stored_state=None, stored_fingerprint=None,
+                         resources=[base.RemoteResource(id="r", name="bundle",
+                                                        url="http://127.0.0.1:9/p.zip")])
+
+    class FakePortal:
+        def list_owned(self) -> dict[str, base.Remote]:
+            return {remote.identifier or "": remote}
+
+    monkeypatch.setattr(base, "make_portal", lambda target, cat: FakePortal())
+    assert resolve_portal_source(catalog, "demo", "demo-pack") == "http://127.0.0.1:9/p.zip"
+    with pytest.raises(UsageError, match="not published"):
+        resolve_portal_source(catalog, "demo", "other-pack")
