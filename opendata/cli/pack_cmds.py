@@ -11,6 +11,7 @@ import click
 
 from opendata.catalog import load_catalog
 from opendata.cli import pass_ctx
+from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_INVALID, UsageError
 
 
@@ -32,9 +33,10 @@ def _human(size: int) -> str:
 @click.option("--dist", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: dist/ at the catalog root).")
 @click.option("--no-cache", is_flag=True, help="Validate every file again.")
+@changed_since_option
 @pass_ctx
 def pack_cmd(ctx, datasets: tuple[str, ...], collections: tuple[str, ...], all_: bool,
-             dist: Path | None, no_cache: bool) -> None:
+             dist: Path | None, no_cache: bool, changed_since: str | None) -> None:
     """Build reproducible zips: dist/packages/<dataset>-<version>.zip per DATASET, and
     dist/packs/<pack>-<version>.zip per --collection.
 
@@ -43,6 +45,20 @@ def pack_cmd(ctx, datasets: tuple[str, ...], collections: tuple[str, ...], all_:
     """
     from opendata.packs import build_packs
 
+    if changed_since:  # the changed datasets and the collections that hold them
+        from opendata.changes import pack_changed
+
+        if datasets or collections or all_:
+            raise UsageError("--changed-since chooses what to pack itself",
+                             "Drop the dataset names, --collection and --all.")
+        started = time.perf_counter()
+        results, changes = pack_changed(ctx.root, changed_since, dist=dist,
+                                        use_cache=not no_cache)
+        click.echo(changes.describe(), err=True)
+        for res in results:
+            click.echo(f"{res.zip_path}  {_human(res.size)}  sha256 {res.sha256}")
+        click.echo(f"{len(results)} zip(s) in {time.perf_counter() - started:.1f} s", err=True)
+        return
     if not (datasets or collections or all_):
         raise UsageError("nothing to pack", "Name datasets, or use --collection PACK or --all.")
     catalog = load_catalog(ctx.root)
@@ -61,12 +77,14 @@ def _byte_progress() -> tuple[Any, Any]:
     state: dict[str, Any] = {}
 
     def update(done: int, total: int | None) -> None:
+        if total is None:  # no Content-Length: a byte counter instead of a bar
+            click.echo(f"\rdownload: {_human(done)}", nl=False, err=True)
+            return
         bar = state.get("bar")
         if bar is None or state.get("total") != total:
             if bar is not None:
                 bar.render_finish()
-            bar = click.progressbar(length=total, label="download", file=sys.stderr,
-                                    show_pos=total is None)
+            bar = click.progressbar(length=total, label="download", file=sys.stderr)
             bar.__enter__()
             state.update(bar=bar, total=total, pos=0)
         bar.update(done - state["pos"])
