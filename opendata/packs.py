@@ -186,18 +186,22 @@ def _json_bytes(data: Any) -> bytes:
 
 
 def catalog_commit(root: Path, paths: Iterable[Path] = ()) -> tuple[str | None, bool | None]:
-    """``git rev-parse HEAD`` of the catalog and whether ``paths`` differ from it.
+    """The catalog commit that last changed ``paths`` (or the shared inputs they depend
+    on), and whether the work tree differs from it.
 
+    Not ``HEAD``: a pack records the commit its content comes from, so an unrelated merge
+    leaves the zip byte-identical and harvesters see an unchanged checksum (no re-upload).
     (None, None) outside git: a pack built from a tarball is still a valid pack.
     """
+    rels = [str(p) for p in paths]
+    shared = [s for s in ("opendata.yaml", "licences", "validation") if (root / s).exists()]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, timeout=30)
+        head = subprocess.run(["git", "log", "-1", "--format=%H", "--", *rels, *shared],
+                              cwd=root, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None, None
-    if head.returncode != 0:
+    if head.returncode != 0 or not head.stdout.strip():
         return None, None
-    rels = [str(p) for p in paths]
     status = subprocess.run(["git", "status", "--porcelain", "--", *rels], cwd=root,
                             capture_output=True, text=True, timeout=60)
     dirty = bool(status.stdout.strip()) if status.returncode == 0 else None

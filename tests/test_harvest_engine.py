@@ -58,7 +58,7 @@ class MemoryPortal(Portal):
                                  for r in d["content"]["resources"]])
 
     def desired(self, ds: Dataset) -> Desired:
-        return Desired(dataset=ds.name, identifier=self.catalog.config.dataset_uri(ds.name),
+        return Desired(dataset=ds.name, identifier=self.identifier(ds),
                        portal_name=self.portal_name(ds), organization=self.portal_org(ds),
                        fields={"title": ds.title, "notes": ds.description},
                        resources=self.desired_resources(ds))
@@ -246,3 +246,33 @@ def test_link_policy_publishes_public_urls_from_the_template(catalog_root: Path)
     assert not res.upload
     assert res.url == "https://example.org/raw/main/datasets/demo/points.csv"
     assert len(res.sha256 or "") == 64 and res.size and res.size > 0
+
+
+def test_a_collection_is_published_as_a_dataset_whose_resource_is_the_bundle(
+        catalog_root: Path) -> None:
+    packs = catalog_root / "datasets" / "packs"
+    packs.mkdir()
+    (packs / "concours.yaml").write_text(
+        "name: concours\ntitle: Pack du concours\ndescription: Les données du concours.\n"
+        'version: "1.0.0"\nselect: {datasets: [demo, demo2]}\n')
+    store: dict = {}
+    portal = _portal(catalog_root, store)
+    p = plan(catalog_root, _target(catalog_root), portal=portal)
+    item = next(i for i in p.items if i.dataset == "concours")
+    assert item.action == "create" and item.uploads == ["bundle"]
+    assert item.identifier == "https://bibliotheque-donnees.fr/pack/concours"
+    bundle = item.desired.resources[0]
+    assert bundle.file.name == "concours-1.0.0.zip" and len(bundle.sha256) == 64
+    assert publish(catalog_root, _target(catalog_root), portal=portal).ok
+
+    # rebuilt from the same inputs: same bytes, nothing to publish, and never an orphan
+    again = plan(catalog_root, _target(catalog_root), portal=_portal(catalog_root, store))
+    assert {i.dataset: i.action for i in again.items}["concours"] == "unchanged"
+    assert "orphan" not in {i.action for i in again.items}
+
+    # an invalid dataset in the collection keeps the collection off the portal
+    csv = catalog_root / "datasets" / "demo2" / "points.csv"
+    csv.write_text(csv.read_text().replace("72,5", "beaucoup"))
+    broken = plan(catalog_root, _target(catalog_root), portal=_portal(catalog_root, store))
+    pack_item = next(i for i in broken.items if i.dataset == "concours")
+    assert pack_item.action == "invalid" and "demo2" in pack_item.message

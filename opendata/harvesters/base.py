@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opendata.catalog import Catalog, Dataset, load_catalog
+from opendata.catalog import Catalog, Dataset, Resource, load_catalog
 from opendata.datapackage import sha256_file
 from opendata.errors import OpendataError, PortalError
 from opendata.harvesters.http import DryRunSkip, HttpClient
 from opendata.harvesters.targets import Target, load_target
+from opendata.packs import build_pack, list_packs, pack_identifier
 from opendata.report import ValidationReport
 from opendata.validate import validate
 
@@ -276,6 +277,11 @@ class Portal(ABC):
 
     # helpers shared by adapters -------------------------------------------------------
 
+    def identifier(self, ds: Dataset) -> str:
+        """The dataset's stable identifier (a collection carries its own, see
+        :func:`collection_datasets`)."""
+        return str(ds.get("identifier") or self.catalog.config.dataset_uri(ds.name))
+
     def portal_name(self, ds: Dataset) -> str:
         return f"{self.target.name_prefix}{ds.name}"
 
@@ -310,7 +316,8 @@ class Portal(ABC):
             if res.file is not None:
                 item.sha256 = sha256_file(res.file)
                 item.size = res.file.stat().st_size
-                if self.target.resources == "link":
+                # collections are built artefacts with no public URL: always uploaded
+                if self.target.resources == "link" and not ds.get("identifier"):
                     item.url = self.link_url(ds, res.file)
                 else:
                     item.file = res.file
@@ -351,11 +358,13 @@ def plan(root: Path | str = ".", target: str | Target = "", datasets: Iterable[s
          report: ValidationReport | None = None, dry_run: bool = False) -> Plan:
     """What publishing to ``target`` would do, per dataset.  Reads only, never writes."""
     catalog, tgt, names = _prepare(root, target, datasets, catalog)
-    report = report or validate(catalog=catalog, datasets=names)
+    pack_names = {p.name for p in list_packs(catalog.root)}
+    dataset_names = [n for n in names if n not in pack_names]
+    selected = catalog.select(dataset_names) if dataset_names or not names else []
+    report = report or validate(catalog=catalog, datasets=[d.name for d in selected])
     portal = portal or make_portal(tgt, catalog, dry_run=dry_run)
     owned = portal.list_owned()
     items: list[PlanItem] = []
-    selected = catalog.select(names)
     for ds in selected:
         result = report.datasets.get(ds.name)
         if result is None or not result.valid:
@@ -368,10 +377,20 @@ def plan(root: Path | str = ".", target: str | Target = "", datasets: Iterable[s
         item = _decide(portal, desired, remote)
         item.notes = list(desired.notes)
         items.append(item)
+    if not names or pack_names & set(names):
+        for pseudo in collection_datasets(catalog, report, names or None):
+            if isinstance(pseudo, PlanItem):
+                items.append(pseudo)
+                continue
+            desired = portal.desired(pseudo)
+            item = _decide(portal, desired, owned.get(desired.identifier))
+            item.notes = list(desired.notes)
+            items.append(item)
     complete = not names
     if complete:
         wanted = {item.identifier for item in items if item.identifier}
-        wanted |= {catalog.config.dataset_uri(ds.name) for ds in selected}
+        wanted |= {portal.identifier(ds) for ds in selected}
+        wanted |= {pack_identifier(catalog, name) for name in pack_names}
         for identifier, remote in sorted(owned.items()):
             if identifier not in wanted:
                 items.append(PlanItem(remote.name, "orphan", identifier=identifier,
@@ -380,6 +399,58 @@ def plan(root: Path | str = ".", target: str | Target = "", datasets: Iterable[s
                                               "git; `--prune` deletes it"))
     return Plan(target=tgt.name, kind=tgt.kind, url=tgt.url, items=items, complete=complete,
                 requests=portal.http.counters.to_dict())
+
+
+PUBLISH_DIR = ".opendata/publish"
+
+
+def collection_datasets(catalog: Catalog, report: ValidationReport,
+                        names: list[str] | None = None) -> list[Dataset | PlanItem]:
+    """Collections (``datasets/packs/*.yaml``) as publishable datasets.
+
+    Each is built (reproducibly, under ``.opendata/publish/``) and described like a
+    dataset whose only resource is the bundle, identified by :func:`pack_identifier` so
+    that ``opendata download TARGET:PACK`` finds it.  Its checksum drives change detection
+    like any file: the zip only changes when its content does.  A collection that cannot
+    be built (an invalid dataset in it) becomes an ``invalid`` plan item.
+    """
+    from opendata.yamlio import Located
+
+    out: list[Dataset | PlanItem] = []
+    for pack in list_packs(catalog.root):
+        if names is not None and pack.name not in names:
+            continue
+        try:
+            built = build_pack(catalog, pack.name, catalog.root / PUBLISH_DIR, report)
+        except OpendataError as exc:
+            out.append(PlanItem(pack.name, "invalid", message=exc.message))
+            continue
+        licences = {catalog.dataset(n).licence for n in built.datasets}
+        licence = pack.raw.get("licence") or (licences.pop() if len(licences) == 1 else None)
+        if licence is None:
+            out.append(PlanItem(pack.name, "invalid", message=(
+                f"collection {pack.name} mixes licences ({', '.join(sorted(map(str, licences)))})"
+                "; set `licence:` in its file")))
+            continue
+        publisher = catalog.config.publisher
+        raw = {
+            "name": pack.name, "title": pack.title, "description": pack.description,
+            "identifier": pack_identifier(catalog, pack.name), "version": pack.version,
+            "organization": pack.raw.get("organization") or next(
+                iter(catalog.config.organizations)),
+            "licence": licence, "keywords": pack.keywords, "frequency": "IRREG",
+            "contact": {"name": publisher.get("name", ""), "email": publisher.get("email", "")},
+            "extras": {"opendata_kind": "collection",
+                       "datasets": ",".join(built.datasets)},
+            "resources": [{"name": "bundle", "title": built.zip_path.name, "format": "zip",
+                           "path": built.zip_path.name, "type": "main",
+                           "description": f"{len(built.datasets)} jeux de données, "
+                                          "datapackage.json, pack.lock.json (sha256)"}],
+        }
+        ds = Dataset(dir=built.zip_path.parent, doc=Located(data=raw, file=pack.file))
+        ds.resources = [Resource(built.zip_path.parent, 0, raw["resources"][0])]
+        out.append(ds)
+    return out
 
 
 def _decide(portal: Portal, desired: Desired, remote: Remote | None) -> PlanItem:

@@ -209,7 +209,7 @@ class CkanPortal(Portal):
 
     def desired(self, ds: Dataset) -> Desired:
         config = self.catalog.config
-        identifier = config.dataset_uri(ds.name)
+        identifier = self.identifier(ds)
         contact = ds.get("contact") or {}
         source = ds.get("source") or {}
         temporal = ds.get("temporal") or {}
