@@ -11,6 +11,7 @@ import click
 from opendata.build import build
 from opendata.catalog import load_catalog
 from opendata.cli import end_progress, pass_ctx, progress_printer
+from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_INVALID, EXIT_OK
 from opendata.infer import infer
 from opendata.report import render_text
@@ -50,12 +51,15 @@ def load_catalog_name(folder: Path) -> str:
 
 @click.command("validate")
 @click.argument("paths", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="text: summary grouped by dataset; json: the stable "
-              "report documented in the README.")
+              "report documented in the README; github: text plus GitHub Actions annotations "
+              "and a job summary ($GITHUB_STEP_SUMMARY).")
 @click.option("--no-cache", is_flag=True, help="Validate every file again, even unchanged ones.")
+@changed_since_option
 @pass_ctx
-def validate_cmd(ctx, paths: tuple[str, ...], fmt: str, no_cache: bool) -> None:
+def validate_cmd(ctx, paths: tuple[str, ...], fmt: str, no_cache: bool,
+                 changed_since: str | None) -> None:
     """Check manifests, catalog rules and data files.
 
     PATHS are dataset names or folders (default: the whole catalog). Exit codes: 0 valid,
@@ -63,13 +67,27 @@ def validate_cmd(ctx, paths: tuple[str, ...], fmt: str, no_cache: bool) -> None:
     """
     root = ctx.root
     progress = progress_printer() if fmt == "text" else None
-    report = validate(root, _dataset_names(root, paths), use_cache=not no_cache,
-                      progress=progress)
+    changes = None
+    if changed_since:
+        from opendata.changes import validate_changed
+
+        report, changes = validate_changed(root, changed_since, use_cache=not no_cache,
+                                           progress=progress, names=paths)
+        click.echo(changes.describe(), err=True)
+    else:
+        report = validate(root, _dataset_names(root, paths), use_cache=not no_cache,
+                          progress=progress)
     end_progress(progress)
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_text(report))
+    if fmt == "github":
+        from opendata.github import emit_validation
+
+        annotations = emit_validation(report, root, changes)
+        if annotations:
+            click.echo(annotations)
     sys.exit(EXIT_OK if report.valid else EXIT_INVALID)
 
 

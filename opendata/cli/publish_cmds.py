@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from opendata.cli import pass_ctx
+from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_OK, EXIT_PUBLISH
 from opendata.harvesters.base import Plan, PublishResult, plan, publish
 
@@ -44,10 +45,13 @@ def render_plan(p: Plan, *, verbose: bool = True) -> str:
 @click.command("plan")
 @click.option("--target", "-t", required=True, help="Target name: harvesters/<target>.yaml.")
 @click.argument("datasets", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="github: text plus GitHub Actions annotations and a job "
+              "summary ($GITHUB_STEP_SUMMARY).")
+@changed_since_option
 @pass_ctx
-def plan_cmd(ctx, target: str, datasets: tuple[str, ...], fmt: str) -> None:
+def plan_cmd(ctx, target: str, datasets: tuple[str, ...], fmt: str,
+             changed_since: str | None) -> None:
     """Show, without writing anything, what publishing to TARGET would do per dataset:
     create, update (with a field-level diff), unchanged, drifted (edited on the portal since
     opendata published it), orphan (ours, no longer in git), invalid (not publishable).
@@ -55,11 +59,24 @@ def plan_cmd(ctx, target: str, datasets: tuple[str, ...], fmt: str) -> None:
     DATASETS limits the plan to some datasets (default: all). Reads the portal with the
     token when it is set (needed for private datasets), anonymously otherwise.
     """
-    p = plan(ctx.root, target, list(datasets))
+    changes = None
+    if changed_since:
+        from opendata.changes import plan_changed
+
+        p, changes = plan_changed(ctx.root, target, changed_since, names=datasets)
+        click.echo(changes.describe(), err=True)
+    else:
+        p = plan(ctx.root, target, list(datasets))
     if fmt == "json":
         click.echo(json.dumps(p.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_plan(p))
+    if fmt == "github":
+        from opendata.github import emit_plan
+
+        annotations = emit_plan(p, ctx.root, changes)
+        if annotations:
+            click.echo(annotations)
 
 
 @click.command("publish")
@@ -76,9 +93,11 @@ def plan_cmd(ctx, target: str, datasets: tuple[str, ...], fmt: str) -> None:
                    "of sending them.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the JSON report (each dataset's action, status, URL, error) here.")
+@changed_since_option
 @pass_ctx
 def publish_cmd(ctx, target: str, datasets: tuple[str, ...], force: bool, prune: bool,
-                jobs: int, dry_run: bool, report_file: Path | None) -> None:
+                jobs: int, dry_run: bool, report_file: Path | None,
+                changed_since: str | None) -> None:
     """Publish the catalog (or DATASETS) to TARGET, applying the plan.
 
     Unchanged datasets cause no write at all; changed files are uploaded again, unchanged
@@ -110,8 +129,16 @@ def publish_cmd(ctx, target: str, datasets: tuple[str, ...], force: bool, prune:
             line += f"\n         hint: {r.hint}"
         click.echo(line, err=True)
 
-    report = publish(ctx.root, target, list(datasets), force=force, prune=prune, jobs=jobs,
-                     dry_run=dry_run, on_result=on_result, on_plan=on_plan)
+    options = dict(force=force, prune=prune, jobs=jobs, dry_run=dry_run, on_result=on_result,
+                   on_plan=on_plan)
+    if changed_since:
+        from opendata.changes import publish_changed
+
+        report, changes = publish_changed(ctx.root, target, changed_since, names=datasets,
+                                          **options)
+        click.echo(changes.describe(), err=True)
+    else:
+        report = publish(ctx.root, target, list(datasets), **options)
     if bar["obj"] is not None:
         bar["obj"].__exit__(None, None, None)
     data = report.to_dict()
