@@ -70,7 +70,7 @@ def main() -> int:
                   f"writes={req['writes']} retries={req['retries']}")
             print(f"{'':<18} by action: {req['by_action']}")
             if not report.ok:
-                bad = [r.to_dict() for r in report.results if r.status == "failed"][:3]
+                bad = [(r.dataset, r.error) for r in report.results if r.status == "failed"][:3]
                 print(f"{'':<18} failures: {bad}")
     return 0
 

@@ -130,3 +130,40 @@ def test_validation_error_type_is_typed(root: Path) -> None:
         with pytest.raises(CkanValidationError) as exc:
             portal(root).action("package_patch", {"id": "x"}, write=True)
     assert exc.value.field_errors == {"licence": ["bad"]}
+
+
+@responses.activate
+def test_upload_that_dropped_but_landed_is_not_duplicated(root: Path) -> None:
+    empty_search()
+    p = portal(root)
+    desired = p.desired(p.catalog.dataset("demo"))
+    (res,) = desired.resources
+    responses.post(API + "package_show", status=404, json={
+        "success": False, "error": {"__type": "Not Found Error", "message": "Not found"}})
+    responses.post(API + "organization_show", json=ok({"name": "x"}))
+    responses.post(API + "package_create", json=ok({"id": "pkg-1", "name": "demo"}))
+    responses.post(API + "resource_create", body=requests.ConnectionError("dropped"))
+    responses.post(API + "package_show", json=ok({"id": "pkg-1", "resources": [
+        {"id": "r1", "opendata_name": res.name, "hash": res.sha256}]}))
+    responses.post(API + "package_patch", json=ok({"id": "pkg-1", "name": "demo"}))
+    report = publish(root, p.target, portal=p)
+    assert report.ok, report.to_dict()
+    assert len([c for c in responses.calls if c.request.url.endswith("resource_create")]) == 1
+
+
+@responses.activate
+def test_upload_that_dropped_and_did_not_land_is_sent_once_more(root: Path) -> None:
+    empty_search()
+    p = portal(root)
+    responses.post(API + "package_show", status=404, json={
+        "success": False, "error": {"__type": "Not Found Error", "message": "Not found"}})
+    responses.post(API + "organization_show", json=ok({"name": "x"}))
+    responses.post(API + "package_create", json=ok({"id": "pkg-1", "name": "demo"}))
+    responses.post(API + "resource_create", body=requests.ConnectionError("dropped"))
+    responses.post(API + "package_show", json=ok({"id": "pkg-1", "resources": []}))
+    responses.post(API + "resource_create", json=ok({"id": "r1"}))
+    responses.post(API + "package_patch", json=ok({"id": "pkg-1", "name": "demo"}))
+    report = publish(root, p.target, portal=p)
+    assert report.ok, report.to_dict()
+    uploads = [c for c in responses.calls if c.request.url.endswith("resource_create")]
+    assert len(uploads) == 2 and b"Aunis" in uploads[1].request.body  # the file, sent whole

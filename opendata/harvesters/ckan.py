@@ -349,19 +349,32 @@ class CkanPortal(Portal):
 
     def _upload(self, package_id: str, res: DesiredResource, resource_id: str | None,
                 desired: Desired) -> None:
-        payload = self._resource_payload(res)
         assert res.file is not None
         with res.file.open("rb") as fh:
             files = {"upload": (res.file.name, fh)}
             if resource_id is None:
-                self.action("resource_create", {**payload, "package_id": package_id},
-                            write=True, idempotent=False, files=files,
-                            dataset=desired.dataset, dry_result={"id": "dry-run"})
+                self._create_resource(package_id, res, desired, files)
             else:
-                self.action("resource_update", {**payload, "id": resource_id,
+                self.action("resource_update", {**self._resource_payload(res), "id": resource_id,
                                                 "package_id": package_id},
                             write=True, files=files, dataset=desired.dataset,
                             dry_result={"id": resource_id})
+
+    def _create_resource(self, package_id: str, res: DesiredResource, desired: Desired,
+                         files: dict[str, Any] | None = None) -> None:
+        """``resource_create``, never duplicated: after a transient failure, look whether
+        the first attempt landed (same manifest name and sha256) before sending it again."""
+        payload = {**self._resource_payload(res), "package_id": package_id}
+        try:
+            self.action("resource_create", payload, write=True, idempotent=False, files=files,
+                        dataset=desired.dataset, dry_result={"id": "dry-run"})
+        except TransientError:
+            pkg = self.action("package_show", {"id": package_id})
+            if any(r.get(RESOURCE_NAME_KEY) == res.name and (r.get("hash") or None) == res.sha256
+                   for r in pkg.get("resources") or []):
+                return
+            self.action("resource_create", payload, write=True, idempotent=False, files=files,
+                        dataset=desired.dataset)
 
     def _finish(self, desired: Desired, package_id: str) -> Remote:
         """Last write of a publish: fields and the state that proves them current."""
@@ -387,10 +400,7 @@ class CkanPortal(Portal):
                 if res.upload:
                     self._upload(remote.id, res, None, desired)
                 else:
-                    self.action("resource_create", {**self._resource_payload(res),
-                                                    "package_id": remote.id},
-                                write=True, idempotent=False, dataset=desired.dataset,
-                                dry_result={"id": "dry-run"})
+                    self._create_resource(remote.id, res, desired)
                 continue
             if res.upload and old.sha256 != res.sha256:
                 self._upload(remote.id, res, old.id, desired)
