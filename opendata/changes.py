@@ -213,6 +213,30 @@ def validate_changed(root: Path | str, rev: str, *, use_cache: bool = True,
                     progress=progress), changes
 
 
+def affected_collections(catalog: Catalog, changes: ChangeSet) -> list[Any]:
+    """The collections (``datasets/packs/*.yaml``) whose bundle what changed affects: those
+    whose file changed or that select a changed dataset; all of them when a dataset was
+    deleted (a keyword selection shrinks) or a shared input changed."""
+    from opendata.packs import check_pack, list_packs
+
+    changed = set(changes.datasets)
+    out = []
+    for pack in list_packs(catalog.root):
+        touched = changes.everything or bool(changes.deleted) \
+            or catalog.rel(pack.file) in changes.files
+        if touched or {ds.name for ds in check_pack(catalog, pack)[0]} & changed:
+            out.append(pack)
+    return out
+
+
+def _publish_selection(catalog: Catalog, changes: ChangeSet) -> list[str] | None:
+    """Changed datasets plus the collections holding them (published as datasets too)."""
+    selection = changes.selection()
+    if selection is None:
+        return None
+    return selection + [pack.name for pack in affected_collections(catalog, changes)]
+
+
 def plan_changed(root: Path | str, target: str, rev: str, *,
                  names: Iterable[str] = ()) -> tuple[Plan, ChangeSet]:
     """The plan for the datasets changed since ``rev`` (all of them after a shared input
@@ -223,7 +247,7 @@ def plan_changed(root: Path | str, target: str, rev: str, *,
     _only_names(names)
     catalog = load_catalog(root)
     changes = detect_changes(catalog, rev, publishing=True)
-    selection = changes.selection()
+    selection = _publish_selection(catalog, changes)
     if selection == []:
         tgt = load_target(catalog.root, target)
         return Plan(target=tgt.name, kind=tgt.kind, url=tgt.url, items=[],
@@ -240,7 +264,7 @@ def publish_changed(root: Path | str, target: str, rev: str, *, names: Iterable[
     _only_names(names)
     catalog = load_catalog(root)
     changes = detect_changes(catalog, rev, publishing=True)
-    selection = changes.selection()
+    selection = _publish_selection(catalog, changes)
     if selection == []:
         tgt = load_target(catalog.root, target)
         return PublishReport(target=tgt.name, kind=tgt.kind, url=tgt.url, results=[],
@@ -255,26 +279,20 @@ def pack_changed(root: Path | str, rev: str, *, dist: Path | str | None = None,
     every collection whose manifest changed or that selects a changed dataset (all of them
     when a dataset was deleted, since keyword selections shrink); everything after a
     shared input changed.  Returns ``build_packs()``'s results (``[]``: nothing changed)."""
-    from opendata.packs import build_packs, check_pack, list_packs
+    from opendata.packs import build_packs
 
     catalog = load_catalog(root)
     changes = detect_changes(catalog, rev)
     out = dist or catalog.root / "dist"
     if changes.shared:
         return build_packs(catalog, [], [], all_=True, dist=out, use_cache=use_cache), changes
-    changed = set(changes.datasets)
-    collections = []
-    for pack in list_packs(catalog.root):
-        rel = catalog.rel(pack.file)
-        selected = {ds.name for ds in check_pack(catalog, pack)[0]}
-        if changes.deleted or rel in changes.files or selected & changed:
-            collections.append(pack.file.stem)
+    collections = [pack.file.stem for pack in affected_collections(catalog, changes)]
     datasets = list(changes.datasets)
     if not (datasets or collections):
         return [], changes
     return build_packs(catalog, datasets, collections, dist=out, use_cache=use_cache), changes
 
 
-__all__ = ["PUBLISH_INPUTS", "SHARED_INPUTS", "ChangeSet", "changed_datasets", "changed_files",
-           "classify", "detect_changes", "pack_changed", "plan_changed", "publish_changed",
-           "validate_changed"]
+__all__ = ["PUBLISH_INPUTS", "SHARED_INPUTS", "ChangeSet", "affected_collections",
+           "changed_datasets", "changed_files", "classify", "detect_changes", "pack_changed",
+           "plan_changed", "publish_changed", "validate_changed"]

@@ -244,6 +244,27 @@ def test_publish_changed_since_writes_only_the_changed_dataset(repo: Path,
     assert json.loads(report.read_text())["results"] == []
 
 
+def test_a_collection_holding_the_changed_dataset_is_planned_too(
+        repo: Path, store: dict[str, Any]) -> None:
+    packs = repo / "datasets" / "packs"
+    packs.mkdir()
+    for name, members in (("with-demo", "[demo]"), ("with-demo2", "[demo2]")):
+        (packs / f"{name}.yaml").write_text(
+            f"name: {name}\ntitle: Pack {name}\n"
+            "description: Les données du concours, pour les équipes.\n"
+            f'version: "1.0.0"\nselect: {{datasets: {members}}}\n', encoding="utf-8")
+    commit(repo, "collections")
+    git(repo, "branch", "-q", "-f", "main", "HEAD")
+    assert run(repo, "publish", "--target", "mem").exit_code == 0
+    add_row(repo, "demo")
+    result = run(repo, "plan", "--target", "mem", "--changed-since", "main", "--format", "json")
+    assert planned(result) == {"demo": "update", "with-demo": "update"}
+    result = run(repo, "pack", "--changed-since", "main")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (repo / "dist").rglob("*.zip")) == [
+        "demo-1.0.0.zip", "with-demo-1.0.0.zip"]
+
+
 def test_pack_changed_since_builds_the_changed_dataset(repo: Path) -> None:
     add_row(repo, "demo2")
     result = run(repo, "pack", "--changed-since", "main")
