@@ -91,7 +91,8 @@ class ChangeSet:
             text = f"no dataset changed {since}"
         said = self.publishing and not self.shared  # the deleted folders are named above
         if self.deleted and not said:
-            text += f"; dataset folder(s) deleted, nothing to check: {', '.join(self.deleted)}"
+            what = "" if self.publishing else ", nothing to check"
+            text += f"; dataset folder(s) deleted{what}: {', '.join(self.deleted)}"
         return text
 
     def to_dict(self) -> dict[str, Any]:
