@@ -31,7 +31,15 @@ def build_steps() -> list[tuple[str, BuildStep]]:
         ("validation report", lambda c, r, d: write_reports(r, d)),
         ("data packages", write_datapackages),
         ("catalog index", write_index),
+        ("DCAT-AP", _dcat_step),
     ]
+
+
+def _dcat_step(catalog: Catalog, report: ValidationReport, dist: Path) -> list[Path]:
+    """DCAT-AP 3 of the valid datasets (issue 3); rdflib is imported only when building."""
+    from opendata.dcat import dcat_build_step
+
+    return dcat_build_step(catalog, report, dist)
 
 
 @dataclass

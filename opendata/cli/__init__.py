@@ -90,6 +90,9 @@ def _register() -> None:
 
     for cmd in pack_cmds.COMMANDS:
         main.add_command(cmd)
+    from opendata.cli import dcat_cmd  # issue 3: dcat
+
+    main.add_command(dcat_cmd.dcat_cmd)
 
 
 _register()
