@@ -460,7 +460,7 @@ class DatagouvPortal(Portal):
                 res.extra["sha1"] = sha1_file(res.file)
             else:
                 res.extra["mime"] = res.mediatype
-        desired = Desired(dataset=ds.name, identifier=self.catalog.config.dataset_uri(ds.name),
+        desired = Desired(dataset=ds.name, identifier=self.identifier(ds),
                           portal_name=self.portal_name(ds), organization=fields["organization"],
                           fields=fields, resources=resources)
         if dropped:
