@@ -17,7 +17,7 @@ from rdflib.namespace import RDF, XSD
 from opendata.catalog import Catalog
 from opendata.dcat.build import build_dcat, catalog_uri
 from opendata.dcat.ns import DCAT, HYDRA, PREFIXES, bounded, new_graph
-from opendata.dcat.turtle import to_turtle
+from opendata.dcat.turtle import to_turtle, write_turtle
 from opendata.errors import UsageError
 
 #: format name -> (file extension, rdflib serializer or "turtle" for ours, media type)
@@ -128,7 +128,16 @@ def write_dcat(graph: Graph, catalog: Catalog, out: Path,
     for fmt in formats:
         if fmt not in FORMATS:
             raise UsageError(f"unknown DCAT format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
-    written = [_write(out / f"catalog.{FORMATS[fmt][0]}", serialize(graph, fmt)) for fmt in formats]
+    written = []
+    for fmt in formats:
+        target = out / f"catalog.{FORMATS[fmt][0]}"
+        if fmt == "ttl":  # streamed: no 100 MB string for a large catalog
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("w", encoding="utf-8") as fh:
+                write_turtle(graph, fh)
+            written.append(target)
+        else:
+            written.append(_write(target, serialize(graph, fmt)))
     cat = catalog_uri(catalog)
     if per_dataset:
         folder = out / "dcat"
