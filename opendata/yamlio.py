@@ -38,9 +38,15 @@ class Located:
         return self.positions.get((), (1, 1))
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as ISO strings: manifests are data, and JSON Schema,
-    DCAT and every portal want ``YYYY-MM-DD`` text, not ``datetime.date`` objects."""
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loader that keeps dates as ISO strings: manifests are data, and JSON Schema,
+    DCAT and every portal want ``YYYY-MM-DD`` text, not ``datetime.date`` objects.
+
+    It uses libyaml (``CSafeLoader``) when PyYAML was built with it: same safety, same
+    node marks, several times faster on a catalog of thousands of manifests."""
 
 
 def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
@@ -79,8 +85,13 @@ def load_yaml(file: Path, *, config: bool = False) -> Located:
     except OSError as exc:
         raise err_cls(f"{file}: cannot read ({exc.strerror})") from None
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader) if node is not None else None
+        # parse once: the node tree gives the positions, constructing it gives the data
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
