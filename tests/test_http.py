@@ -102,3 +102,13 @@ def test_parse_retry_after(value: str | None, expected: float) -> None:
 
 def test_parse_retry_after_http_date_in_the_past_is_zero() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 3.0) == 0.0
+
+
+@responses.activate
+def test_nothing_listening_says_to_check_the_portal_and_url() -> None:
+    responses.get(f"{URL}/x", body=requests.ConnectionError("refused"))
+    c, _ = client(retries=1)
+    with pytest.raises(TransientError) as exc:
+        c.request("GET", "/x", action="read", write=False)
+    assert "connection failed" in exc.value.message
+    assert f"Nothing answered at {URL}" in exc.value.hint and "`url:`" in exc.value.hint

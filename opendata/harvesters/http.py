@@ -176,7 +176,11 @@ class HttpClient:
                 if attempt + 1 < attempts:
                     self.sleep(min(self.max_wait, self.backoff * 2 ** attempt))
                     continue
-                raise TransientError(self.mask(last), _retry_hint(idempotent)) from None
+                hint = _retry_hint(idempotent)
+                if not isinstance(exc, requests.Timeout):
+                    hint = (f"Nothing answered at {self.base_url}: check that the portal is up "
+                            "and that `url:` in the target file is right. " + hint)
+                raise TransientError(self.mask(last), hint) from None
             if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
                 wait = self.backoff * 2 ** attempt
                 if resp.status_code == 429 or "Retry-After" in resp.headers:
@@ -221,7 +225,7 @@ class DryRunSkip(Exception):
 
 def _retry_hint(idempotent: bool) -> str:
     if idempotent:
-        return "The portal did not answer in time after several attempts; run publish again later."
+        return "It failed after several attempts; run the command again later."
     return ("A create was not retried automatically, to avoid duplicates; publish again: it "
             "will see whether the first attempt landed.")
 
