@@ -159,9 +159,9 @@ class CkanPortal(Portal):
                 stored = json.loads(extras[STATE_KEY])
             except ValueError:
                 stored = None
-        resources = [RemoteResource(id=r["id"], name=r.get(RESOURCE_NAME_KEY) or r.get("name"),
+        resources = [RemoteResource(id=r["id"], name=r[RESOURCE_NAME_KEY],
                                     sha256=r.get("hash") or None, url=r.get("url"))
-                     for r in pkg.get("resources") or []]
+                     for r in pkg.get("resources") or [] if r.get(RESOURCE_NAME_KEY)]
         return Remote(id=pkg["id"], name=pkg["name"],
                       url=f"{self.target.url}/dataset/{pkg['name']}",
                       identifier=extras.get(IDENTIFIER_KEY), current=self.project(pkg),
@@ -191,8 +191,10 @@ class CkanPortal(Portal):
         }
         resources = []
         for r in pkg.get("resources") or []:
+            if not r.get(RESOURCE_NAME_KEY):
+                continue  # added by hand: not ours, never drift, never deleted
             item: dict[str, Any] = {
-                "name": r.get(RESOURCE_NAME_KEY) or r.get("name") or "",
+                "name": r[RESOURCE_NAME_KEY],
                 "title": r.get("name") or "",
                 "description": r.get("description") or "",
                 "format": (r.get("format") or "").lower(),
@@ -390,7 +392,7 @@ class CkanPortal(Portal):
         current = {r.name: r for r in remote.resources}
         ours = {r.get(RESOURCE_NAME_KEY): r for r in remote.raw.get("resources") or []}
         wanted = {r.name for r in desired.resources}
-        for r in remote.resources:  # forced overwrite: resources not in the manifest go
+        for r in remote.resources:  # ours only: a resource removed from the manifest goes
             if r.name not in wanted:
                 self.action("resource_delete", {"id": r.id}, write=True,
                             dataset=desired.dataset, dry_result={})

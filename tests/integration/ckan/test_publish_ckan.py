@@ -135,6 +135,13 @@ def test_publish_read_back_republish_drift_prune(catalog: Path, ckan_server: Any
     assert pkg["title"] == edited.title
     assert {i.action for i in plan(catalog, "ckan").items} == {"unchanged"}
 
+    # a resource added by hand is not ours: not drift, and it survives a forced publish
+    hand = api(ckan_server, "resource_create", package_id=pkg["id"], name="Ajout manuel",
+               url="https://example.org/annexe.pdf", format="PDF")
+    assert {i.action for i in plan(catalog, "ckan").items} == {"unchanged"}
+    assert publish(catalog, "ckan", force=True).requests["writes"] == 0
+    assert api(ckan_server, "resource_show", id=hand["id"])["name"] == "Ajout manuel"
+
     # a changed file is uploaded again, and only that one
     changed = next(ds for ds in cat.datasets if ds.resources and ds.resources[0].is_tabular)
     csv = changed.resources[0].file
