@@ -221,6 +221,7 @@ class CkanPortal(Portal):
         extras.update({
             self.target.marker: self.catalog_id,
             IDENTIFIER_KEY: identifier,
+            "identifier": identifier,  # ckanext-dcat reads dct:identifier from this extra
         })
         if ds.get("frequency") in FREQUENCIES:
             extras["frequency"] = f"{FREQUENCY_SCHEME}/{ds.get('frequency')}"

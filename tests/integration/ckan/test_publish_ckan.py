@@ -92,6 +92,7 @@ def test_publish_read_back_republish_drift_prune(catalog: Path, ckan_server: Any
         assert pkg["author_email"] == ds.get("contact")["email"]
         assert len(pkg["tags"]) == len(set(ds.keywords))
         assert extras["opendata_identifier"] == cat.config.dataset_uri(ds.name)
+        assert extras["identifier"] == cat.config.dataset_uri(ds.name)
         assert extras["opendata_catalog"] == target.catalog_id
         assert extras["frequency"].endswith("/" + ds.get("frequency"))
         if ds.get("temporal"):
