@@ -10,7 +10,7 @@ official class-range shapes pass without fetching remote ontologies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +22,19 @@ from rdflib.namespace import FOAF, OWL, RDF, SKOS, XSD
 from opendata.catalog import Catalog, Dataset, Resource, load_catalog
 from opendata.config import Licence, Organization
 from opendata.datapackage import sha256_file
-from opendata.dcat.ns import DCAT, DCATAP, DCT, GSP, IANA, LOCN, PROV, SPDX, VCARD, new_graph
+from opendata.dcat.ns import (
+    DCAT,
+    DCATAP,
+    DCT,
+    GSP,
+    IANA,
+    LOCN,
+    PROV,
+    SPDX,
+    VCARD,
+    new_graph,
+    piece_graph,
+)
 from opendata.errors import ValidationFailed
 from opendata.gitinfo import FileDates
 from opendata.schemas import SchemaRefError, resolve_schema
@@ -84,34 +96,53 @@ def public_url(catalog: Catalog, file: Path) -> str:
 
 @dataclass
 class _Ctx:
+    """What the builders share: the graph being filled and the shared nodes seen so far.
+
+    ``graph`` is swapped for a fresh one per dataset when streaming.  Nodes that several
+    datasets point at (vocabulary concepts, agents, licences, media types, administrative
+    units, shared schemas) are described once, in whichever piece meets them first, and
+    their triples are also kept in ``shared`` (a few hundred triples at most) so that a
+    self-contained per-dataset file or page can still include their description.
+    """
+
     catalog: Catalog
     graph: Graph
     dates: FileDates | None
     lang: str
     described: set[URIRef]
+    shared: Graph
 
     def text(self, value: str) -> Literal:
         return Literal(value, lang=self.lang)
+
+    def add_shared(self, triple: tuple[URIRef, URIRef, object]) -> None:
+        self.graph.add(triple)  # type: ignore[arg-type]
+        self.shared.add(triple)  # type: ignore[arg-type]
+
+    def first_time(self, node: URIRef) -> bool:
+        """True the first time a shared node is met: describe it now, and only now."""
+        if node in self.described:
+            return False
+        self.described.add(node)
+        return True
 
 
 def _concept(ctx: _Ctx, uri: str, scheme: str, labels: dict[str, str], *types: URIRef) -> URIRef:
     """A controlled-vocabulary term, described once per graph."""
     node = URIRef(uri)
-    if node in ctx.described:
+    if not ctx.first_time(node):
         return node
-    ctx.described.add(node)
-    g = ctx.graph
-    g.add((node, RDF.type, SKOS.Concept))
+    add = ctx.add_shared
+    add((node, RDF.type, SKOS.Concept))
     for t in types:
-        g.add((node, RDF.type, t))
-    g.add((node, SKOS.inScheme, URIRef(scheme)))
+        add((node, RDF.type, t))
+    add((node, SKOS.inScheme, URIRef(scheme)))
     for lang, label in labels.items():
-        g.add((node, SKOS.prefLabel, Literal(label, lang=lang)))
+        add((node, SKOS.prefLabel, Literal(label, lang=lang)))
     scheme_node = URIRef(scheme)
-    if scheme_node not in ctx.described:
-        ctx.described.add(scheme_node)
-        g.add((scheme_node, RDF.type, SKOS.ConceptScheme))
-        g.add((scheme_node, DCT.title, Literal(_SCHEME_TITLES.get(scheme, scheme), lang="en")))
+    if ctx.first_time(scheme_node):
+        add((scheme_node, RDF.type, SKOS.ConceptScheme))
+        add((scheme_node, DCT.title, Literal(_SCHEME_TITLES.get(scheme, scheme), lang="en")))
     return node
 
 
@@ -139,36 +170,34 @@ def _language(ctx: _Ctx, iso: str) -> URIRef | None:
 
 def _agent(ctx: _Ctx, uri: URIRef, name: str, key: str | None = None, email: str | None = None,
            homepage: str | None = None) -> URIRef:
-    if uri in ctx.described:
+    if not ctx.first_time(uri):
         return uri
-    ctx.described.add(uri)
-    g = ctx.graph
-    g.add((uri, RDF.type, FOAF.Agent))
-    g.add((uri, RDF.type, FOAF.Organization))
-    g.add((uri, FOAF.name, ctx.text(name)))
+    add = ctx.add_shared
+    add((uri, RDF.type, FOAF.Agent))
+    add((uri, RDF.type, FOAF.Organization))
+    add((uri, FOAF.name, ctx.text(name)))
     if key:
-        g.add((uri, DCT.identifier, Literal(key)))
+        add((uri, DCT.identifier, Literal(key)))
     if email:
-        g.add((uri, FOAF.mbox, URIRef(f"mailto:{email}")))
+        add((uri, FOAF.mbox, URIRef(f"mailto:{email}")))
     if homepage:
-        g.add((uri, FOAF.homepage, URIRef(homepage)))
+        add((uri, FOAF.homepage, URIRef(homepage)))
     return uri
 
 
 def _licence(ctx: _Ctx, lic: Licence) -> URIRef:
     """The licence's own URL (the one data.gouv.fr and CKAN match on), EU URI as alias."""
     node = URIRef(lic.url)
-    if node in ctx.described:
+    if not ctx.first_time(node):
         return node
-    ctx.described.add(node)
-    g = ctx.graph
-    g.add((node, RDF.type, DCT.LicenseDocument))
-    g.add((node, DCT.title, Literal(lic.title)))
-    g.add((node, DCT.identifier, Literal(lic.spdx)))
+    add = ctx.add_shared
+    add((node, RDF.type, DCT.LicenseDocument))
+    add((node, DCT.title, Literal(lic.title)))
+    add((node, DCT.identifier, Literal(lic.spdx)))
     if lic.eu_uri:
-        g.add((node, OWL.sameAs, URIRef(lic.eu_uri)))
+        add((node, OWL.sameAs, URIRef(lic.eu_uri)))
     if lic.text_url:
-        g.add((node, FOAF.page, URIRef(lic.text_url)))
+        add((node, FOAF.page, URIRef(lic.text_url)))
     kinds = []
     if not lic.attribution:
         kinds.append(("PublicDomain", "Public domain"))
@@ -177,7 +206,7 @@ def _licence(ctx: _Ctx, lic: Licence) -> URIRef:
     if lic.share_alike:
         kinds.append(("ShareAlike", "Share alike"))
     for code, label in kinds:
-        g.add((node, DCT.type, _concept(ctx, LICENCE_TYPE + code, LICENCE_TYPE_SCHEME,
+        add((node, DCT.type, _concept(ctx, LICENCE_TYPE + code, LICENCE_TYPE_SCHEME,
                                         {"en": label})))
     return node
 
@@ -243,14 +272,18 @@ def _distribution(ctx: _Ctx, ds: Dataset, res: Resource, lic: URIRef | None,
     if res.mediatype:
         mt = URIRef(IANA + res.mediatype)
         g.add((node, DCAT.mediaType, mt))
-        g.add((mt, RDF.type, DCT.MediaType))
+        if ctx.first_time(mt):
+            ctx.add_shared((mt, RDF.type, DCT.MediaType))
     if lic is not None:
         g.add((node, DCT.license, lic))
     conforms = schema_uri(catalog, ds, res)
     if conforms:
         std = URIRef(conforms[0])
         g.add((node, DCT.conformsTo, std))
-        g.add((std, RDF.type, DCT.Standard))
+        if any(f.is_relative_to(ds.dir) for f in conforms[1]):  # the dataset's own schema
+            g.add((std, RDF.type, DCT.Standard))
+        elif ctx.first_time(std):  # shared or schema.data.gouv.fr: one description
+            ctx.add_shared((std, RDF.type, DCT.Standard))
         files.extend(conforms[1])
     return node
 
@@ -267,8 +300,9 @@ def _spatial(ctx: _Ctx, spatial: dict) -> list[URIRef | BNode]:
     level, code = spatial.get("level"), spatial.get("code")
     if level in SPATIAL_LEVELS and code:
         node = URIRef(f"{SPATIAL_LEVELS[level]}{code}")
-        g.add((node, RDF.type, DCT.Location))
-        g.add((node, SKOS.notation, Literal(str(code))))
+        if ctx.first_time(node):
+            ctx.add_shared((node, RDF.type, DCT.Location))
+            ctx.add_shared((node, SKOS.notation, Literal(str(code))))
         out.append(node)
     bbox = spatial.get("bbox")
     if isinstance(bbox, list) and len(bbox) == 4:
@@ -390,51 +424,122 @@ def _check_identifiers(catalog: Catalog, datasets: list[Dataset]) -> None:
         seen[uri] = ds
 
 
+class DcatBuilder:
+    """The catalog's DCAT graph built one piece at a time: head, each dataset, tail.
+
+    Why: a 10,000-dataset catalog is 610,000 triples, ~570 MB as one rdflib graph.  The
+    writers only ever need one dataset at a time, so :meth:`dataset` returns that
+    dataset's own subgraph (plus the description of any shared node met for the first
+    time) and the caller can write it and drop it.  The union of :meth:`head`, every
+    :meth:`dataset` and :meth:`tail` is exactly :func:`build_dcat`'s graph.
+
+    ``into``: add every piece to that one graph instead of a fresh graph per piece.
+    """
+
+    def __init__(self, catalog: Catalog, datasets: Iterable[str] | None = None, *,
+                 git: bool = True, into: Graph | None = None):
+        self.catalog = catalog
+        cfg = catalog.config
+        pool = catalog.datasets if datasets is None else [catalog.dataset(n) for n in datasets]
+        selected = [d for d in pool if not d.get("private")]
+        _check_identifiers(catalog, selected)
+        #: public datasets in the order of their URIs (the order of pages and files)
+        self.datasets: list[Dataset] = sorted(selected, key=lambda d: cfg.dataset_uri(d.name))
+        self.uri = catalog_uri(catalog)
+        self._into = into
+        self.ctx = _Ctx(catalog, self._fresh(), FileDates(catalog.root, use_git=git),
+                        cfg.language, set(), piece_graph())
+        self._first: datetime | None = None
+        self._last: datetime | None = None
+        self._units: set[URIRef] = set()
+
+    def _fresh(self) -> Graph:
+        return self._into if self._into is not None else piece_graph()
+
+    def dataset_uri(self, ds: Dataset) -> URIRef:
+        return URIRef(self.catalog.config.dataset_uri(ds.name))
+
+    @property
+    def shared(self) -> Graph:
+        """Descriptions of every shared node met so far (concepts, agents, licences...)."""
+        return self.ctx.shared
+
+    def head(self, links: bool = True) -> Graph:
+        """The catalog's own description (and ``dcat:dataset`` links when ``links``).
+
+        Call it first: the shared nodes it describes (publisher, language) are then not
+        described again in the dataset pieces.
+        """
+        ctx, cfg, cat = self.ctx, self.catalog.config, self.uri
+        graph = ctx.graph = self._fresh()
+        graph.add((cat, RDF.type, DCAT.Catalog))
+        graph.add((cat, DCT.identifier, Literal(str(cat))))
+        graph.add((cat, DCT.title, ctx.text(cfg.title)))
+        graph.add((cat, DCT.description, ctx.text(cfg.description or cfg.title)))
+        pub = cfg.publisher
+        graph.add((cat, DCT.publisher, _agent(
+            ctx, URIRef(pub.get("uri") or f"{cfg.base_uri}#publisher"), pub["name"], None,
+            pub.get("email"), pub.get("homepage"))))
+        if cfg.homepage:
+            graph.add((cat, FOAF.homepage, URIRef(cfg.homepage)))
+            # shared: the homepage is often the publisher's IRI too
+            ctx.add_shared((URIRef(cfg.homepage), RDF.type, FOAF.Document))
+        if (lang := _language(ctx, cfg.language)) is not None:
+            graph.add((cat, DCT.language, lang))
+        theme_scheme = URIRef(THEME_SCHEME)
+        graph.add((cat, DCAT.themeTaxonomy, theme_scheme))
+        if ctx.first_time(theme_scheme):
+            ctx.add_shared((theme_scheme, RDF.type, SKOS.ConceptScheme))
+            ctx.add_shared((theme_scheme, DCT.title,
+                            Literal(_SCHEME_TITLES[THEME_SCHEME], lang="en")))
+        if links:
+            for ds in self.datasets:
+                graph.add((cat, DCAT.dataset, self.dataset_uri(ds)))
+        return graph
+
+    def dataset(self, ds: Dataset) -> Graph:
+        """``ds``'s subgraph: the dataset, its distributions and blank nodes, and the
+        shared nodes no earlier piece described.  Also gathers what :meth:`tail` needs."""
+        self.ctx.graph = self._fresh()
+        node, span = _dataset(self.ctx, ds)
+        if span:
+            self._first = span[0] if self._first is None else min(self._first, span[0])
+            self._last = span[1] if self._last is None else max(self._last, span[1])
+        for loc in self.ctx.graph.objects(node, DCT.spatial):
+            if isinstance(loc, URIRef):
+                self._units.add(loc)
+        return self.ctx.graph
+
+    def tail(self) -> Graph:
+        """What is only known once every dataset is built: the catalog's dates (first
+        issue, last change) and the administrative units its datasets cover."""
+        graph = self._fresh()
+        for unit in sorted(self._units):
+            graph.add((self.uri, DCT.spatial, unit))
+        if self._first and self._last:
+            graph.add((self.uri, DCT.issued, _date(self._first)))
+            graph.add((self.uri, DCT.modified, _date(self._last)))
+        return graph
+
+    def pieces(self) -> Iterator[tuple[Dataset | None, Graph]]:
+        """(None, head), then (dataset, its piece) for each, then (None, tail)."""
+        yield None, self.head()
+        for ds in self.datasets:
+            yield ds, self.dataset(ds)
+        yield None, self.tail()
+
+
 def build_dcat(source: Catalog | Path | str, datasets: Iterable[str] | None = None, *,
                git: bool = True) -> Graph:
     """The catalog (or the named datasets; None: all) as a DCAT-AP 3.0.1 ``rdflib.Graph``.
 
     Private datasets are left out: a DCAT catalog is public by nature.  Two datasets
     sharing an identifier raise :class:`~opendata.errors.ValidationFailed`.  ``git=False``
-    dates files by their modification time only.
+    dates files by their modification time only.  The whole graph is held in memory;
+    :func:`opendata.dcat.stream_dcat` writes the files without doing so.
     """
     catalog = source if isinstance(source, Catalog) else load_catalog(source)
-    cfg = catalog.config
-    pool = catalog.datasets if datasets is None else [catalog.dataset(n) for n in datasets]
-    selected = [d for d in pool if not d.get("private")]
-    _check_identifiers(catalog, selected)
     graph = new_graph()
-    ctx = _Ctx(catalog, graph, FileDates(catalog.root, use_git=git), cfg.language, set())
-    cat = catalog_uri(catalog)
-    graph.add((cat, RDF.type, DCAT.Catalog))
-    graph.add((cat, DCT.identifier, Literal(str(cat))))
-    graph.add((cat, DCT.title, ctx.text(cfg.title)))
-    graph.add((cat, DCT.description, ctx.text(cfg.description or cfg.title)))
-    pub = cfg.publisher
-    graph.add((cat, DCT.publisher, _agent(ctx, URIRef(pub.get("uri") or f"{cfg.base_uri}#publisher"),
-                                         pub["name"], None, pub.get("email"),
-                                         pub.get("homepage"))))
-    if cfg.homepage:
-        graph.add((cat, FOAF.homepage, URIRef(cfg.homepage)))
-        graph.add((URIRef(cfg.homepage), RDF.type, FOAF.Document))
-    if (lang := _language(ctx, cfg.language)) is not None:
-        graph.add((cat, DCT.language, lang))
-    graph.add((cat, DCAT.themeTaxonomy, URIRef(THEME_SCHEME)))
-    graph.add((URIRef(THEME_SCHEME), RDF.type, SKOS.ConceptScheme))
-    graph.add((URIRef(THEME_SCHEME), DCT.title, Literal(_SCHEME_TITLES[THEME_SCHEME], lang="en")))
-    ctx.described.add(URIRef(THEME_SCHEME))
-    first: datetime | None = None
-    last: datetime | None = None
-    for ds in selected:
-        node, span = _dataset(ctx, ds)
-        graph.add((cat, DCAT.dataset, node))
-        if span:
-            first = span[0] if first is None else min(first, span[0])
-            last = span[1] if last is None else max(last, span[1])
-        for loc in graph.objects(node, DCT.spatial):
-            if isinstance(loc, URIRef):
-                graph.add((cat, DCT.spatial, loc))
-    if first and last:
-        graph.add((cat, DCT.issued, _date(first)))
-        graph.add((cat, DCT.modified, _date(last)))
+    for _ds, _piece in DcatBuilder(catalog, datasets, git=git, into=graph).pieces():
+        pass
     return graph

@@ -24,21 +24,33 @@ _TYPE = RDF.type
 _CATALOG = DCAT.Catalog
 
 
-class _Writer:
-    def __init__(self, graph: Graph, out: TextIO):
-        self.graph = bounded(graph)
-        nm = self.graph.namespace_manager
-        assert isinstance(nm, BoundedNamespaceManager)
-        self.nm = nm
+#: rendered terms kept before starting afresh: most IRIs belong to one dataset only
+_CACHE_MAX = 50_000
+
+
+class TurtleWriter:
+    """One Turtle document written graph after graph: one prefix header, then blocks.
+
+    Why: the catalog is streamed one dataset at a time, so the writer must be able to
+    take many small graphs in turn.  Each graph's blank nodes must not be referenced from
+    another graph (the builder's are not): a blank node used once is written inline.
+    """
+
+    def __init__(self, out: TextIO, names: BoundedNamespaceManager):
         self.out = out
-        self.po: dict[object, dict[object, list[object]]] = defaultdict(lambda: defaultdict(list))
-        self.refs: dict[BNode, int] = defaultdict(int)
-        for s, p, o in self.graph:
-            self.po[s][p].append(o)
-            if isinstance(o, BNode):
-                self.refs[o] += 1
-        self.written: set[object] = set()
+        self.nm = names
         self.term_cache: dict[object, str] = {}
+
+    def header(self) -> None:
+        for prefix, ns in sorted(self.nm.namespaces()):
+            self.out.write(f"@prefix {prefix}: <{ns}> .\n")
+        self.out.write("\n")
+
+    def write(self, graph: Graph) -> None:
+        """Append ``graph``'s triples, the catalog first, one block per subject."""
+        if len(self.term_cache) >= _CACHE_MAX:
+            self.term_cache.clear()
+        _Blocks(self, graph).write()
 
     def term(self, node: object) -> str:
         cached = self.term_cache.get(node)
@@ -55,6 +67,21 @@ class _Writer:
         if not isinstance(node, Literal) or len(text) < 64:
             self.term_cache[node] = text
         return text
+
+
+class _Blocks:
+    """The layout of one graph: subjects in order, predicates grouped, blank nodes inline."""
+
+    def __init__(self, writer: TurtleWriter, graph: Graph):
+        self.term = writer.term
+        self.out = writer.out
+        self.po: dict[object, dict[object, list[object]]] = defaultdict(lambda: defaultdict(list))
+        self.refs: dict[BNode, int] = defaultdict(int)
+        for s, p, o in graph:
+            self.po[s][p].append(o)
+            if isinstance(o, BNode):
+                self.refs[o] += 1
+        self.written: set[object] = set()
 
     def inline(self, node: object) -> bool:
         return (isinstance(node, BNode) and self.refs.get(node) == 1 and node in self.po
@@ -91,9 +118,6 @@ class _Writer:
         return sorted(self.po, key=rank)
 
     def write(self) -> None:
-        for prefix, ns in sorted(self.nm.namespaces()):
-            self.out.write(f"@prefix {prefix}: <{ns}> .\n")
-        self.out.write("\n")
         for s in self.subjects():
             if s in self.written or (isinstance(s, BNode) and self.refs.get(s) == 1):
                 continue
@@ -111,7 +135,12 @@ class _Writer:
 
 def write_turtle(graph: Graph, out: TextIO) -> None:
     """Write ``graph`` as Turtle to the text stream ``out`` (UTF-8 when it is a file)."""
-    _Writer(graph, out).write()
+    graph = bounded(graph)
+    names = graph.namespace_manager
+    assert isinstance(names, BoundedNamespaceManager)
+    writer = TurtleWriter(out, names)
+    writer.header()
+    writer.write(graph)
 
 
 def to_turtle(graph: Graph) -> str:

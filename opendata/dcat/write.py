@@ -1,70 +1,93 @@
-"""Writing DCAT: whole catalog (Turtle, JSON-LD, RDF/XML), one file per dataset, Hydra pages.
+"""Writing DCAT: whole catalog (Turtle, JSON-LD, RDF/XML, N-Triples), one file per dataset,
+Hydra pages.
 
-Turtle goes through :mod:`opendata.dcat.turtle` (linear time); JSON-LD and RDF/XML through
-rdflib's serializers with the bounded namespace manager and an inline JSON-LD context, so
-nothing ever fetches a remote context.
+Every format goes through the piece writers of :mod:`opendata.dcat.formats` (linear time;
+JSON-LD with an inline context, so nothing ever fetches a remote one).
+:func:`stream_dcat` builds and writes one dataset at a time, so its memory does not grow
+with the catalog; :func:`write_dcat` writes a graph that is already built.
 """
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from opendata.catalog import Catalog
-from opendata.dcat.build import build_dcat, catalog_uri
-from opendata.dcat.ns import DCAT, HYDRA, PREFIXES, bounded, new_graph
-from opendata.dcat.turtle import to_turtle, write_turtle
+from opendata.dcat.build import DcatBuilder, catalog_uri
+from opendata.dcat.formats import JSONLD_CONTEXT, piece_writer
+from opendata.dcat.ns import DCAT, DCT, HYDRA, BoundedNamespaceManager, bounded, piece_graph
+from opendata.dcat.turtle import to_turtle
 from opendata.errors import UsageError
 
-#: format name -> (file extension, rdflib serializer or "turtle" for ours, media type)
+#: format name -> (file extension, rdflib parser name, media type)
 FORMATS: dict[str, tuple[str, str, str]] = {
     "ttl": ("ttl", "turtle", "text/turtle; charset=utf-8"),
     "jsonld": ("jsonld", "json-ld", "application/ld+json"),
     "rdf": ("rdf", "xml", "application/rdf+xml"),
     "nt": ("nt", "nt", "application/n-triples"),
 }
-#: the inline JSON-LD context: prefixes only, so compaction never needs the network
-JSONLD_CONTEXT: dict[str, str] = dict(PREFIXES)
+__all__ = ["FORMATS", "JSONLD_CONTEXT", "closure", "dataset_graph", "dcat_build_step",
+           "page_graphs", "serialize", "stream_dcat", "write_dcat"]
+
+
+def _check_formats(formats: Iterable[str]) -> list[str]:
+    formats = list(formats)
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown DCAT format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
+    return formats
+
+
+def write_graph(graph: Graph, fmt: str, out: TextIO) -> None:
+    """Write a whole ``graph`` in format ``fmt`` to the text stream ``out``."""
+    graph = bounded(graph)
+    names = graph.namespace_manager
+    assert isinstance(names, BoundedNamespaceManager)
+    writer = piece_writer(fmt, out, names)
+    writer.header()
+    writer.write(graph)
+    writer.footer()
 
 
 def serialize(graph: Graph, fmt: str) -> str:
     """``graph`` in one of :data:`FORMATS` (``ttl``, ``jsonld``, ``rdf``, ``nt``)."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown DCAT format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
-    if fmt == "ttl":
-        return to_turtle(graph)
-    graph = bounded(graph)
-    if fmt == "jsonld":
-        data = graph.serialize(format="json-ld", context=JSONLD_CONTEXT, auto_compact=True)
-        return data if data.endswith("\n") else data + "\n"
-    return graph.serialize(format=FORMATS[fmt][1])
+    _check_formats([fmt])
+    buf = io.StringIO()
+    write_graph(graph, fmt, buf)
+    return buf.getvalue()
 
 
-def closure(graph: Graph, start: URIRef, stop: Iterable[URIRef] = ()) -> Graph:
+def closure(graph: Graph | Sequence[Graph], start: URIRef, stop: Iterable[URIRef] = ()) -> Graph:
     """``start`` and everything reachable from it, without entering other datasets/catalogs.
 
     Shared nodes (concepts, publishers, licences) are included, so each per-dataset file
-    or page is self-contained and passes the shapes on its own.
+    or page is self-contained and passes the shapes on its own.  ``graph`` may be several
+    graphs read as their union (a streamed dataset piece and the shared descriptions).
     """
-    out = new_graph()
+    graphs = [graph] if isinstance(graph, Graph) else list(graph)
+    out = piece_graph()
     barrier = {DCAT.Dataset, DCAT.Catalog}
     stopped = set(stop)
     seen = {start}
     todo = [start]
     while todo:
         node = todo.pop()
-        for p, o in graph.predicate_objects(node):
-            out.add((node, p, o))
-            if o in seen or o in stopped or isinstance(o, Literal):
-                continue
-            seen.add(o)
-            if any(t in barrier for t in graph.objects(o, RDF.type)):
-                continue
-            todo.append(o)
+        for g in graphs:
+            for p, o in g.predicate_objects(node):
+                out.add((node, p, o))
+                if o in seen or o in stopped or isinstance(o, Literal):
+                    continue
+                seen.add(o)
+                if any(t in barrier for h in graphs for t in h.objects(o, RDF.type)):
+                    continue
+                todo.append(o)
     return out
 
 
@@ -90,24 +113,29 @@ def page_graphs(graph: Graph, page_size: int, page_url: str) -> list[Graph]:
     head.remove((cat, DCAT.dataset, None))
     pages = []
     for i in range(n_pages):
-        page = new_graph()
+        page = piece_graph()
         page += head
         for ds in datasets[i * page_size:(i + 1) * page_size]:
             page.add((cat, DCAT.dataset, ds))
             page += closure(graph, ds)
-        view = URIRef(page_url.format(n=i + 1))
-        page.add((cat, RDF.type, HYDRA.Collection))
-        page.add((cat, HYDRA.totalItems, Literal(total, datatype=XSD.integer)))
-        page.add((cat, HYDRA.view, view))
-        page.add((view, RDF.type, HYDRA.PartialCollectionView))
-        page.add((view, HYDRA.first, URIRef(page_url.format(n=1))))
-        page.add((view, HYDRA.last, URIRef(page_url.format(n=n_pages))))
-        if i + 1 < n_pages:
-            page.add((view, HYDRA.next, URIRef(page_url.format(n=i + 2))))
-        if i > 0:
-            page.add((view, HYDRA.previous, URIRef(page_url.format(n=i))))
+        _hydra(page, cat, total, i + 1, n_pages, page_url)
         pages.append(page)
     return pages
+
+
+def _hydra(page: Graph, cat: URIRef, total: int, n: int, n_pages: int, page_url: str) -> None:
+    """Page ``n`` of ``n_pages``: the ``hydra:PartialCollectionView`` udata follows."""
+    view = URIRef(page_url.format(n=n))
+    page.add((cat, RDF.type, HYDRA.Collection))
+    page.add((cat, HYDRA.totalItems, Literal(total, datatype=XSD.integer)))
+    page.add((cat, HYDRA.view, view))
+    page.add((view, RDF.type, HYDRA.PartialCollectionView))
+    page.add((view, HYDRA.first, URIRef(page_url.format(n=1))))
+    page.add((view, HYDRA.last, URIRef(page_url.format(n=n_pages))))
+    if n < n_pages:
+        page.add((view, HYDRA.next, URIRef(page_url.format(n=n + 1))))
+    if n > 1:
+        page.add((view, HYDRA.previous, URIRef(page_url.format(n=n - 1))))
 
 
 def _write(path: Path, text: str) -> Path:
@@ -122,22 +150,17 @@ def write_dcat(graph: Graph, catalog: Catalog, out: Path,
     """Write ``catalog.<ext>`` per format, ``dcat/<name>.ttl`` per dataset, and pages.
 
     Pages are ``catalog-page-<n>.ttl``; their Hydra links point at ``page_base`` (the URL
-    where ``out`` is published; default: the catalog's base URI).
+    where ``out`` is published; default: the catalog's base URI).  ``graph`` is already in
+    memory; to build and write a large catalog without holding it, use :func:`stream_dcat`.
     """
-    formats = list(formats)
-    for fmt in formats:
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown DCAT format {fmt!r}", f"Use one of {', '.join(FORMATS)}.")
+    formats = _check_formats(formats)
     written = []
     for fmt in formats:
         target = out / f"catalog.{FORMATS[fmt][0]}"
-        if fmt == "ttl":  # streamed: no 100 MB string for a large catalog
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("w", encoding="utf-8") as fh:
-                write_turtle(graph, fh)
-            written.append(target)
-        else:
-            written.append(_write(target, serialize(graph, fmt)))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8") as fh:  # straight to the file: no big string
+            write_graph(graph, fmt, fh)
+        written.append(target)
     cat = catalog_uri(catalog)
     if per_dataset:
         folder = out / "dcat"
@@ -154,7 +177,123 @@ def write_dcat(graph: Graph, catalog: Catalog, out: Path,
     return written
 
 
+class _Output:
+    """One output file assembled from its head and a body streamed beside it.
+
+    Why two parts: the catalog's description comes first in the file, but its dates
+    (first issue, last change) and covered units are known only once every dataset is
+    built.  The datasets stream into ``<file>.part``; at the end the file is written as
+    header, catalog description, the body copied over in blocks, footer.
+    """
+
+    def __init__(self, target: Path, fmt: str, names: BoundedNamespaceManager):
+        self.target, self.fmt, self.names = target, fmt, names
+        self.part = target.with_name(target.name + ".part")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: TextIO | None = self.part.open("w", encoding="utf-8")
+        self.body = piece_writer(fmt, self._fh, names)
+
+    def write(self, graph: Graph) -> None:
+        self.body.write(graph)
+
+    def close_body(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def finish(self, head: Graph) -> Path:
+        self.close_body()
+        with self.target.open("w", encoding="utf-8") as fh:
+            writer = piece_writer(self.fmt, fh, self.names)
+            writer.header()
+            writer.write(head)
+            if self.part.stat().st_size:
+                fh.write(writer.separator())
+                with self.part.open(encoding="utf-8") as body:
+                    shutil.copyfileobj(body, fh, 1 << 20)
+            writer.footer()
+        self.part.unlink()
+        return self.target
+
+    def discard(self) -> None:
+        self.close_body()
+        self.part.unlink(missing_ok=True)
+
+
+def stream_dcat(catalog: Catalog, out: Path, formats: Iterable[str] = ("ttl", "jsonld", "rdf"),
+                datasets: Iterable[str] | None = None, *, git: bool = True,
+                per_dataset: bool = True, page_size: int | None = None,
+                page_base: str | None = None) -> list[Path]:
+    """Build the catalog's DCAT and write it like :func:`write_dcat`, one dataset at a time.
+
+    Memory stays bounded whatever the number of datasets: each dataset's subgraph is built,
+    written to every requested format (and to its own file and its page) and dropped.
+    What is kept is small: the catalog's description, the descriptions of shared nodes,
+    and the current page (``page_size`` datasets).  The files parse back to a graph
+    isomorphic to :func:`~opendata.dcat.build_dcat`'s.
+    """
+    formats = _check_formats(formats)
+    if page_size is not None and page_size < 1:
+        raise UsageError("--page-size must be at least 1")
+    builder = DcatBuilder(catalog, datasets, git=git)
+    names = piece_graph().namespace_manager
+    assert isinstance(names, BoundedNamespaceManager)
+    head = builder.head(links=False)  # first: shared nodes it describes are not repeated
+    cat = builder.uri
+    outputs = [_Output(out / f"catalog.{FORMATS[fmt][0]}", fmt, names) for fmt in formats]
+    pages: list[_Output] = []
+    if page_size:
+        for old in out.glob("catalog-page-*.ttl"):
+            old.unlink()
+    page_body = piece_graph()
+    written: list[Path] = []
+    try:
+        for i, ds in enumerate(builder.datasets):
+            piece = builder.dataset(ds)
+            for output in outputs:
+                output.write(piece)
+            if not (per_dataset or page_size):
+                continue
+            own = closure([piece, builder.shared], builder.dataset_uri(ds))
+            if per_dataset:
+                written.append(_write(out / "dcat" / f"{ds.name}.ttl", to_turtle(own)))
+            if page_size:
+                page_body += own
+                if (i + 1) % page_size == 0 or i + 1 == len(builder.datasets):
+                    page = _Output(out / f"catalog-page-{len(pages) + 1}.ttl", "ttl", names)
+                    page_body -= head  # the page's head describes those again
+                    page.write(page_body)
+                    page.close_body()
+                    pages.append(page)
+                    page_body = piece_graph()
+        head += builder.tail()
+        whole = piece_graph()
+        whole += head
+        for ds in builder.datasets:
+            whole.add((cat, DCAT.dataset, builder.dataset_uri(ds)))
+        written[:0] = [output.finish(whole) for output in outputs]
+        del whole
+        if page_size:
+            if not pages:  # no dataset: one page with the catalog alone
+                pages.append(_Output(out / "catalog-page-1.ttl", "ttl", names))
+            base = page_base or catalog.config.base_uri
+            url = base.rstrip("/") + "/catalog-page-{n}.ttl"
+            total = len(builder.datasets)
+            for n, page in enumerate(pages, 1):
+                top = piece_graph()
+                top += head
+                for unit in top.objects(cat, DCT.spatial):  # described where first met
+                    top += closure([builder.shared], unit)  # type: ignore[arg-type]
+                for ds in builder.datasets[(n - 1) * page_size:n * page_size]:
+                    top.add((cat, DCAT.dataset, builder.dataset_uri(ds)))
+                _hydra(top, cat, total, n, len(pages), url)
+                written.append(page.finish(top))
+    finally:
+        for output in outputs + pages:
+            output.discard()
+    return written
+
+
 def dcat_build_step(catalog: Catalog, report, dist: Path) -> list[Path]:
-    """Build step: DCAT-AP of the valid datasets into ``dist/``."""
-    graph = build_dcat(catalog, report.valid_datasets())
-    return write_dcat(graph, catalog, dist)
+    """Build step: DCAT-AP of the valid datasets into ``dist/``, streamed (bounded memory)."""
+    return stream_dcat(catalog, dist, datasets=report.valid_datasets())
