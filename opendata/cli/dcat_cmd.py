@@ -9,7 +9,7 @@ import click
 
 from opendata.catalog import load_catalog
 from opendata.cli import pass_ctx
-from opendata.dcat import FORMATS, build_dcat, check_shacl, write_dcat
+from opendata.dcat import FORMATS, build_dcat, check_shacl, stream_dcat, write_dcat
 from opendata.errors import EXIT_INVALID, EXIT_OK, UsageError
 
 #: findings printed before "... and N more"
@@ -45,12 +45,16 @@ def dcat_cmd(ctx, datasets: tuple[str, ...], out: Path | None, formats: str,
     if unknown:
         raise UsageError(f"unknown format(s) {', '.join(unknown)}",
                          f"Use a comma-separated list of {', '.join(FORMATS)}.")
-    graph = build_dcat(catalog, list(datasets) or None, git=not no_git)
     target = out or catalog.root / "dist"
+    if not check:  # streamed: memory stays flat whatever the size of the catalog
+        written = stream_dcat(catalog, target, fmts, list(datasets) or None, git=not no_git,
+                              page_size=page_size, page_base=page_base)
+        click.echo(f"wrote {len(written)} file(s) to {target}")
+        return
+    # pySHACL needs the whole graph in memory
+    graph = build_dcat(catalog, list(datasets) or None, git=not no_git)
     written = write_dcat(graph, catalog, target, fmts, page_size=page_size, page_base=page_base)
     click.echo(f"wrote {len(written)} file(s) to {target} ({len(graph)} triples)")
-    if not check:
-        return
     report = check_shacl(graph, catalog.root)
     for kind, items in (("violation", report.violations), ("warning", report.warnings)):
         for r in items[:SHOWN]:
