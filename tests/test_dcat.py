@@ -385,6 +385,18 @@ def test_cli_dcat_check_passes(cat: Path, tmp_path: Path) -> None:
     assert (tmp_path / "o" / "catalog-page-1.ttl").is_file()
 
 
+def test_cli_dcat_streams_files_isomorphic_to_the_graph(cat: Path, tmp_path: Path) -> None:
+    from rdflib.compare import isomorphic
+
+    result = CliRunner().invoke(main, ["--root", str(cat), "dcat", "--out", str(tmp_path / "o"),
+                                       "--no-git"])
+    assert result.exit_code == 0, result.output
+    for name, fmt in (("catalog.ttl", "turtle"), ("catalog.jsonld", "json-ld"),
+                      ("catalog.rdf", "xml")):
+        parsed = Graph().parse(tmp_path / "o" / name, format=fmt)
+        assert isomorphic(parsed, build_dcat(cat, git=False)), name
+
+
 def test_cli_dcat_check_lists_violations(cat: Path, tmp_path: Path, monkeypatch) -> None:
     import opendata.cli.dcat_cmd as cmd
 
