@@ -122,14 +122,23 @@ class LicenceRegistry:
         return None
 
 
-def schema_path(root: Path, name: str) -> Path:
-    """A JSON Schema of ``validation/``: the catalog's own copy wins over the packaged one."""
+def packaged_validation() -> Path:
+    """The ``validation/`` folder opendata ships: ``opendata/_validation`` in an installed
+    wheel (see pyproject's package-dir), the repository's ``validation/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_validation"
+    return installed if installed.is_dir() else here.parent / "validation"
+
+
+def validation_path(root: Path, name: str) -> Path:
+    """``validation/<name>`` of the catalog when it has its own copy (a steward may pin or
+    extend the schemas), else the copy shipped with opendata: any catalog checks offline."""
     local = root / "validation" / name
-    return local if local.exists() else Path(__file__).resolve().parent.parent / "validation" / name
+    return local if local.exists() else packaged_validation() / name
 
 
 def load_json_schema(root: Path, name: str) -> dict[str, Any]:
-    path = schema_path(root, name)
+    path = validation_path(root, name)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -11,12 +11,15 @@ import difflib
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from opendata.catalog import path_is_safe
+from opendata.config import validation_path
 
-SDG_DIR = "validation/schema.data.gouv.fr"
+SDG_SUBDIR = "schema.data.gouv.fr"
+SDG_DIR = f"validation/{SDG_SUBDIR}"
 SDG_BASE = "https://schema.data.gouv.fr/schemas/"
 
 
@@ -62,12 +65,9 @@ def _read_json(file: Path) -> dict[str, Any]:
 
 
 def sdg_dir(root: Path) -> Path:
-    """The schema.data.gouv.fr copy: the catalog's own wins over the packaged one (as for
-    the JSON Schemas of ``validation/``), so a catalog without one still resolves offline."""
-    local = root / SDG_DIR
-    if (local / "schemas.json").is_file():
-        return local
-    return Path(__file__).resolve().parent.parent / SDG_DIR
+    """The schema.data.gouv.fr copy: the catalog's own wins over the packaged one, so a
+    catalog without one still resolves offline."""
+    return validation_path(root, SDG_SUBDIR + "/schemas.json").parent
 
 
 def sdg_catalogue(root: Path) -> dict[str, list[str]]:
@@ -75,6 +75,12 @@ def sdg_catalogue(root: Path) -> dict[str, list[str]]:
     file = sdg_dir(root) / "schemas.json"
     if not file.is_file():
         return {}
+    return _read_catalogue(file, file.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _read_catalogue(file: Path, _mtime: int) -> dict[str, list[str]]:
+    """Parsed once per file version: every ``{name, version}`` reference looks it up."""
     data = json.loads(file.read_text(encoding="utf-8"))
     return {s["name"]: [v["version_name"] for v in s.get("versions", [])]
             for s in data.get("schemas", [])}

@@ -13,6 +13,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
+from opendata.config import packaged_validation, validation_path
 from opendata.dcat.ns import BoundedNamespaceManager, new_graph
 
 SHAPE_FILES = ("split_shapes.ttl", "split_range.ttl", "split_shapes_recommended.ttl")
@@ -51,9 +52,9 @@ class ShaclReport:
 
 def shapes_dir(root: Path | None = None) -> Path:
     """``validation/shacl`` of the catalog if it has one, else the packaged copy."""
-    if root is not None and (root / "validation" / "shacl").is_dir():
-        return root / "validation" / "shacl"
-    return Path(__file__).resolve().parents[2] / "validation" / "shacl"
+    if root is None:
+        return packaged_validation() / "shacl"
+    return validation_path(root, "shacl")
 
 
 def load_shapes(root: Path | None = None) -> Graph:
