@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +185,10 @@ def load_config(root: Path) -> CatalogConfig:
     )
 
 
-_LICENCE_FIELDS = {"title", "url", "spdx", "ckan_id", "datagouv_id", "open", "short_title",
-                   "text_url", "eu_uri", "attribution", "share_alike", "summary"}
-_LICENCE_REQUIRED = {"title", "url", "spdx", "ckan_id", "datagouv_id", "open"}
+# derived from the dataclass, so a new registry field is added in one place
+_LICENCE_FIELDS = {f.name for f in fields(Licence)} - {"key"}
+_LICENCE_REQUIRED = {f.name for f in fields(Licence) if f.default is MISSING
+                     and f.default_factory is MISSING} - {"key"}
 
 
 def load_licences(root: Path) -> LicenceRegistry:

@@ -58,18 +58,17 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
             report.datasets.setdefault(issue.dataset or "", DatasetResult(
                 name=issue.dataset or "", manifest=issue.file, valid=False))
             report.add(issue)
+    for ds in selected:  # results first, so report.add marks any dataset invalid
+        report.datasets.setdefault(ds.name, DatasetResult(name=ds.name,
+                                                          manifest=catalog.rel(ds.manifest)))
     _check_unique_names(catalog, report, wanted)
     validator = jsonschema.Draft202012Validator(
         load_json_schema(catalog.root, "dataset.schema.json"))
     for i, ds in enumerate(selected, 1):
         if progress:
             progress(f"[{i}/{len(selected)}] {ds.name}")
-        report.datasets[ds.name] = DatasetResult(name=ds.name, manifest=catalog.rel(ds.manifest))
-        for issue in _check_dataset(catalog, ds, validator, cache):
+        for issue in _check_dataset(catalog, ds, validator):
             report.add(issue)
-        # duplicates found earlier are attached before the result existed
-        if any(i.dataset == ds.name and i.severity == "error" for i in report.issues):
-            report.datasets[ds.name].valid = False
         _check_resources(catalog, ds, report, cache)
     report.issues.sort(key=lambda i: (i.dataset or "", i.file, i.line or 0, i.row or 0))
     return report
@@ -169,8 +168,8 @@ def _describe_node(schema: dict[str, Any]) -> str | None:
     return schema.get("description") if isinstance(schema, dict) else None
 
 
-def _check_dataset(catalog: Catalog, ds: Dataset, validator: jsonschema.Validator,
-                   cache: Any) -> list[Issue]:
+def _check_dataset(catalog: Catalog, ds: Dataset,
+                   validator: jsonschema.Validator) -> list[Issue]:
     issues: list[Issue] = []
     for err in validator.iter_errors(ds.raw):
         issues.extend(_schema_issue(catalog, ds, err))
@@ -227,7 +226,7 @@ def _resource_issue(catalog: Catalog, ds: Dataset, res: Resource, key: str, msg:
 
 
 def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
-                     cache: Any) -> None:
+                     cache: Cache | None) -> None:
     result = report.datasets[ds.name]
     for res in ds.resources:
         path = res.path
@@ -278,7 +277,7 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
 
 def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel: str,
                    descriptor: dict[str, Any], schema_digest: str, result: DatasetResult,
-                   report: ValidationReport, cache: Any) -> None:
+                   report: ValidationReport, cache: Cache | None) -> None:
     dialect = res.dialect
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
     key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format],
