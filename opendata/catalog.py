@@ -157,11 +157,18 @@ class Catalog:
     licences: LicenceRegistry
     datasets: list[Dataset]
     load_issues: list[Issue] = field(default_factory=list)
+    _by_name: dict[str, Dataset] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
 
     def dataset(self, name: str) -> Dataset:
-        for ds in self.datasets:
-            if ds.name == name:
-                return ds
+        """The dataset named ``name`` (the first, if a name is duplicated).  Callers look
+        datasets up inside loops, so this is a dict lookup, indexed once: the dataset list
+        is fixed when the catalog is loaded."""
+        if not self._by_name:
+            for ds in self.datasets:
+                self._by_name.setdefault(ds.name, ds)
+        if name in self._by_name:
+            return self._by_name[name]
         import difflib
 
         close = difflib.get_close_matches(name, [d.name for d in self.datasets], n=3)
@@ -169,7 +176,14 @@ class Catalog:
         raise UsageError(f"no dataset named {name!r} in {self.root / DATASETS_DIR}", hint)
 
     def rel(self, path: Path) -> str:
-        """``path`` relative to the catalog root, for messages and reports."""
+        """``path`` relative to the catalog root, for messages and reports.
+
+        Paths built from ``root`` (all of ours) need no ``resolve()``, which costs system
+        calls on every resource of every dataset."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            pass
         try:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
