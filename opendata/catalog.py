@@ -92,26 +92,25 @@ def path_is_safe(path: str) -> bool:
     return bool(path) and not p.is_absolute() and ".." not in p.parts and ":" not in path
 
 
-@dataclass
-class Dataset:
-    """A dataset manifest as loaded, with the position of each of its fields."""
+class ManifestFields:
+    """Accessors shared by dataset and collection manifests, read leniently (validation
+    reports what is wrong with the fields; everything else must not crash on them)."""
 
-    dir: Path
     doc: Located
-    resources: list[Resource] = field(default_factory=list)
+
+    @property
+    def default_name(self) -> str:
+        """The name to use when the manifest has none (or not a string)."""
+        return self.doc.file.stem
 
     @property
     def raw(self) -> dict[str, Any]:
-        return self.doc.data
-
-    @property
-    def manifest(self) -> Path:
-        return self.doc.file
+        return self.doc.data if isinstance(self.doc.data, dict) else {}
 
     @property
     def name(self) -> str:
         name = self.raw.get("name")
-        return name if isinstance(name, str) else self.dir.name
+        return name if isinstance(name, str) else self.default_name
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default)
@@ -131,6 +130,23 @@ class Dataset:
     @property
     def keywords(self) -> list[str]:
         return [str(k) for k in self.raw.get("keywords") or []]
+
+
+@dataclass
+class Dataset(ManifestFields):
+    """A dataset manifest as loaded, with the position of each of its fields."""
+
+    dir: Path
+    doc: Located
+    resources: list[Resource] = field(default_factory=list)
+
+    @property
+    def manifest(self) -> Path:
+        return self.doc.file
+
+    @property
+    def default_name(self) -> str:
+        return self.dir.name
 
     @property
     def themes(self) -> list[str]:

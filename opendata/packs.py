@@ -33,7 +33,7 @@ from typing import Any
 import jsonschema
 
 from opendata import __version__
-from opendata.catalog import DATASETS_DIR, Catalog, Dataset
+from opendata.catalog import DATASETS_DIR, Catalog, Dataset, ManifestFields
 from opendata.config import load_json_schema
 from opendata.datapackage import package_descriptor, sha256_file
 from opendata.errors import UsageError, ValidationFailed
@@ -71,36 +71,11 @@ class PackResult:
 
 
 @dataclass
-class PackManifest:
+class PackManifest(ManifestFields):
     """A collection as declared in ``datasets/packs/<pack>.yaml``."""
 
     file: Path
     doc: Located
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        return self.doc.data if isinstance(self.doc.data, dict) else {}
-
-    @property
-    def name(self) -> str:
-        name = self.raw.get("name")
-        return name if isinstance(name, str) else self.file.stem
-
-    @property
-    def title(self) -> str:
-        return str(self.raw.get("title", self.name))
-
-    @property
-    def description(self) -> str:
-        return str(self.raw.get("description", ""))
-
-    @property
-    def version(self) -> str:
-        return str(self.raw.get("version", "1.0.0"))
-
-    @property
-    def keywords(self) -> list[str]:
-        return [str(k) for k in self.raw.get("keywords") or []]
 
     @property
     def select(self) -> dict[str, list[str]]:
