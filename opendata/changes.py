@@ -230,12 +230,22 @@ def affected_collections(catalog: Catalog, changes: ChangeSet) -> list[Any]:
     return out
 
 
-def _publish_selection(catalog: Catalog, changes: ChangeSet) -> list[str] | None:
-    """Changed datasets plus the collections holding them (published as datasets too)."""
+def _publish_scope(root: Path | str, target: str, rev: str, names: Iterable[str]
+                   ) -> tuple[Catalog, ChangeSet, list[str] | None, Any]:
+    """What plan and publish share: the changes since ``rev`` and the selection they make,
+    the changed datasets plus the collections holding them (published as datasets too);
+    None selects everything.  The target is loaded only when nothing is selected, to name
+    it in the empty result."""
+    from opendata.harvesters.targets import load_target
+
+    _only_names(names)
+    catalog = load_catalog(root)
+    changes = detect_changes(catalog, rev, publishing=True)
     selection = changes.selection()
-    if selection is None:
-        return None
-    return selection + [pack.name for pack in affected_collections(catalog, changes)]
+    if selection is not None:
+        selection += [pack.name for pack in affected_collections(catalog, changes)]
+    empty_target = load_target(catalog.root, target) if selection == [] else None
+    return catalog, changes, selection, empty_target
 
 
 def plan_changed(root: Path | str, target: str, rev: str, *,
@@ -243,14 +253,9 @@ def plan_changed(root: Path | str, target: str, rev: str, *,
     """The plan for the datasets changed since ``rev`` (all of them after a shared input
     changed or a dataset was deleted, so that orphans are found)."""
     from opendata.harvesters.base import Plan, plan
-    from opendata.harvesters.targets import load_target
 
-    _only_names(names)
-    catalog = load_catalog(root)
-    changes = detect_changes(catalog, rev, publishing=True)
-    selection = _publish_selection(catalog, changes)
-    if selection == []:
-        tgt = load_target(catalog.root, target)
+    catalog, changes, selection, tgt = _publish_scope(root, target, rev, names)
+    if tgt is not None:
         return Plan(target=tgt.name, kind=tgt.kind, url=tgt.url, items=[],
                     complete=False), changes
     return plan(catalog.root, target, selection, catalog=catalog), changes
@@ -260,14 +265,9 @@ def publish_changed(root: Path | str, target: str, rev: str, *, names: Iterable[
                     **options: Any) -> tuple[PublishReport, ChangeSet]:
     """Publish the datasets changed since ``rev``; ``options`` go to ``publish()``."""
     from opendata.harvesters.base import PublishReport, publish
-    from opendata.harvesters.targets import load_target
 
-    _only_names(names)
-    catalog = load_catalog(root)
-    changes = detect_changes(catalog, rev, publishing=True)
-    selection = _publish_selection(catalog, changes)
-    if selection == []:
-        tgt = load_target(catalog.root, target)
+    catalog, changes, selection, tgt = _publish_scope(root, target, rev, names)
+    if tgt is not None:
         return PublishReport(target=tgt.name, kind=tgt.kind, url=tgt.url, results=[],
                              requests={}, seconds=0.0,
                              dry_run=bool(options.get("dry_run"))), changes
