@@ -6,20 +6,11 @@ One function builds the descriptor so that ``build`` (dist/datapackages/) and th
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 from opendata.catalog import Catalog, Dataset
+from opendata.checksums import source_sha256
 from opendata.schemas import SchemaRefError, resolve_schema
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def frictionless_dialect(dialect: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +29,7 @@ def resource_descriptor(catalog: Catalog, ds: Dataset, index: int) -> dict[str, 
     if res.file is not None:
         desc["path"] = res.path
         desc["bytes"] = res.file.stat().st_size
-        desc["hash"] = "sha256:" + sha256_file(res.file)
+        desc["hash"] = "sha256:" + source_sha256(res.file)
     else:
         desc["path"] = res.url
     desc["format"] = res.format

@@ -336,7 +336,7 @@ class _NullSink:
 def check_zip_sha256(path: Path, expected: str | None) -> None:
     """Compare the zip with the checksum the publisher gave (``--sha256``, or the
     ``<zip>.sha256`` file beside it)."""
-    from opendata.datapackage import sha256_file
+    from opendata.checksums import sha256_file
 
     sidecar = path.with_name(path.name + ".sha256")
     if expected is None and sidecar.is_file():
@@ -401,7 +401,7 @@ def extract_pack(path: Path, dest: Path, limits: Limits | None = None) -> Path:
 def verify_folder(folder: Path) -> dict[str, Any]:
     """Check an extracted pack against its lock: every listed file present and identical.
     Files added next to them (the user's own) are allowed."""
-    from opendata.datapackage import sha256_file
+    from opendata.checksums import sha256_file
 
     lock_file = folder / LOCK_NAME
     if not lock_file.is_file():

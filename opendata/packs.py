@@ -34,8 +34,9 @@ import jsonschema
 
 from opendata import __version__
 from opendata.catalog import DATASETS_DIR, Catalog, Dataset, ManifestFields
+from opendata.checksums import sha256_file, source_sha256
 from opendata.config import load_json_schema
-from opendata.datapackage import package_descriptor, sha256_file
+from opendata.datapackage import package_descriptor
 from opendata.errors import UsageError, ValidationFailed
 from opendata.report import Issue, ValidationReport
 from opendata.vocab import THEMES
@@ -150,7 +151,7 @@ def write_zip(path: Path, members: dict[str, Member]) -> tuple[str, int]:
 def _digest(content: Member) -> tuple[str, int]:
     if isinstance(content, bytes):
         return hashlib.sha256(content).hexdigest(), len(content)
-    return sha256_file(content), content.stat().st_size
+    return source_sha256(content), content.stat().st_size
 
 
 def _json_bytes(data: Any) -> bytes:

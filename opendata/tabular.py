@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opendata.checksums import remember
 from opendata.report import Issue
 
 CHUNK = 1 << 20
@@ -63,6 +64,7 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
     facts = FileFacts(sha256="", size=0, looks_utf8=True)
     newlines = 0
     non_ascii = False
+    stat = path.stat()
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             if size == 0:
@@ -93,6 +95,8 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
             size += len(chunk)
     facts.looks_utf8 = facts.looks_utf8 and non_ascii
     facts.sha256 = digest.hexdigest()
+    if size == stat.st_size:  # unchanged while we read it: later steps reuse the hash
+        remember(path, stat, facts.sha256)
     facts.size = size
     facts.first_line = facts.first_line.rstrip("\r")
     return facts

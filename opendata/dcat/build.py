@@ -20,8 +20,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import FOAF, OWL, RDF, SKOS, XSD
 
 from opendata.catalog import Catalog, Dataset, Resource, load_catalog
+from opendata.checksums import source_sha256
 from opendata.config import Licence, Organization
-from opendata.datapackage import sha256_file
 from opendata.dcat.ns import (
     DCAT,
     DCATAP,
@@ -255,7 +255,7 @@ def _distribution(ctx: _Ctx, ds: Dataset, res: Resource, lic: URIRef | None,
         if file.is_file():
             g.add((node, DCAT.byteSize, Literal(file.stat().st_size,
                                                datatype=XSD.nonNegativeInteger)))
-            g.add((node, SPDX.checksum, _checksum(g, sha256_file(file))))
+            g.add((node, SPDX.checksum, _checksum(g, source_sha256(file))))
         availability = "STABLE"
     else:
         url = URIRef(str(res.url))

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from opendata.catalog import Catalog, Dataset, Resource, load_catalog
-from opendata.datapackage import sha256_file
+from opendata.checksums import source_sha256
 from opendata.errors import OpendataError, PortalError
 from opendata.harvesters.http import DryRunSkip, HttpClient
 from opendata.harvesters.targets import Target, load_target
@@ -314,7 +314,7 @@ class Portal(ABC):
                                    description=res.description, format=res.format,
                                    mediatype=res.mediatype, type=res.type, schema=schema)
             if res.file is not None:
-                item.sha256 = sha256_file(res.file)
+                item.sha256 = source_sha256(res.file)
                 item.size = res.file.stat().st_size
                 # collections are built artefacts with no public URL: always uploaded
                 if self.target.resources == "link" and not ds.get("identifier"):

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from opendata.catalog import load_catalog
-from opendata.datapackage import sha256_file
+from opendata.checksums import sha256_file
 from opendata.harvesters.base import FINGERPRINT_KEY, IDENTIFIER_KEY, STATE_KEY, plan, publish
 from opendata.harvesters.datagouv import ENDPOINTS, UDATA_FREQUENCIES, normalise_tags
 from opendata.harvesters.targets import load_target
