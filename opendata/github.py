@@ -148,11 +148,8 @@ def validation_summary(report: ValidationReport, *, changes: ChangeSet | None = 
     lines += [f"**{verdict}**: {s['datasets']} dataset(s), {s['valid_datasets']} valid, "
               f"{s['errors']} error(s), {s['warnings']} warning(s).", "",
               "| Dataset | Status | Rows | Errors | Warnings |", "|---|---|---|---|---|"]
-    names: list[str | None] = list(report.datasets)
-    names += [i.dataset for i in report.issues if i.dataset not in names]
-    for name in dict.fromkeys(names):
+    for name, issues in report.by_dataset().items():
         result = report.datasets.get(name) if name else None
-        issues = report.issues_for(name)
         errors = sum(1 for i in issues if i.severity == "error")
         rows = sum(r.rows or 0 for r in result.resources) if result else 0
         status = "❌ invalid" if errors else ("⚠️ warnings" if issues else "✅ valid")

@@ -83,6 +83,14 @@ class ValidationReport:
         if issue.severity == "error" and issue.dataset in self.datasets:
             self.datasets[issue.dataset].valid = False
 
+    def by_dataset(self) -> dict[str | None, list[Issue]]:
+        """Issues by dataset (every dataset looked at, then any other name issues carry), in
+        one pass: renderers need this for catalogs with thousands of issues."""
+        groups: dict[str | None, list[Issue]] = {name: [] for name in self.datasets}
+        for issue in self.issues:
+            groups.setdefault(issue.dataset, []).append(issue)
+        return groups
+
     def issues_for(self, dataset: str | None) -> list[Issue]:
         return [i for i in self.issues if i.dataset == dataset]
 
@@ -107,11 +115,7 @@ class ValidationReport:
 
 
 def _group(report: ValidationReport) -> list[tuple[str | None, list[Issue]]]:
-    """Issues by dataset, in report order, in one pass (catalogs have thousands)."""
-    groups: dict[str | None, list[Issue]] = {name: [] for name in report.datasets}
-    for issue in report.issues:
-        groups.setdefault(issue.dataset, []).append(issue)
-    return list(groups.items())
+    return list(report.by_dataset().items())
 
 
 def _issue_line(issue: Issue) -> str:
