@@ -32,20 +32,19 @@ udata wants it.  What udata forces on us, and why the code looks the way it does
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import requests
 from slugify import slugify
 
 from opendata.catalog import Catalog, Dataset
+from opendata.checksums import source_digest
 from opendata.errors import IntegrityError, PortalError
 from opendata.harvesters.base import (
     FINGERPRINT_KEY,
@@ -145,14 +144,6 @@ def short_description(text: str, limit: int = DESCRIPTION_SHORT_MAX) -> str:
     if " " in cut:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,;:") + "…"
-
-
-def sha1_file(path: Path) -> str:
-    digest = hashlib.sha1(usedforsecurity=False)
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _ref_id(value: Any) -> Any:
@@ -457,7 +448,7 @@ class DatagouvPortal(Portal):
             res.description = res.description.strip()
             res.extra = {"type": res.type, "schema": res.schema}
             if res.upload and res.file is not None:
-                res.extra["sha1"] = sha1_file(res.file)
+                res.extra["sha1"] = source_digest(res.file, "sha1")
             else:
                 res.extra["mime"] = res.mediatype
         desired = Desired(dataset=ds.name, identifier=self.identifier(ds),
