@@ -43,7 +43,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
 from opendata.dcat import build_dcat, stream_dcat
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "catalog"

@@ -118,7 +118,7 @@ def make_catalog(root: Path, rows: int, encoding: str, keys: bool = True) -> Pat
 
 def measure(root: Path, rows: int, use_tracemalloc: bool) -> dict:
     """Validate the generated catalog at ``root`` in this (fresh) process and measure."""
-    from opendata.validate import validate
+    from opendata.validation.validator import validate
 
     # warm-up on the small test catalog: imports frictionless and its plugins, so that the
     # baseline below holds everything but the cost of validating the big file

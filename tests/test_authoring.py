@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from opendata.validate import validate
+from opendata.validation.validator import validate
 
 FRENCH_CSV = (
     "commune;population;surface_km2;date_maj;libellé\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 import frictionless
 import jsonschema
 
-from opendata import vocab
-from opendata.build import build
-from opendata.config import load_json_schema
-from opendata.validate import validate
+from opendata.catalog import vocab
+from opendata.catalog.config import load_json_schema
+from opendata.pipeline.build import build
+from opendata.validation.validator import validate
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opendata.validate import validate
+from opendata.validation.validator import validate
 
 MANIFEST = "datasets/demo/dataset.yaml"
 

@@ -16,18 +16,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from opendata.catalog import load_catalog
-from opendata.changes import changed_datasets, detect_changes
-from opendata.cli import main
-from opendata.github import (
+from opendata.catalog.manifests import load_catalog
+from opendata.ci.changes import changed_datasets, detect_changes
+from opendata.ci.github import (
     annotation,
     append_step_summary,
     escape_data,
     escape_property,
     validation_annotations,
 )
+from opendata.cli import main
 from opendata.harvesters import base
-from opendata.report import Issue, ValidationReport
+from opendata.validation.report import Issue, ValidationReport
 
 FIXTURE = Path(__file__).parent / "fixtures" / "catalog"
 ROW = "Aunis;5;72,5;01/09/2006"

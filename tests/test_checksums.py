@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from opendata import checksums
-from opendata.tabular import scan_file
+from opendata.validation.tabular import scan_file
 
 
 @pytest.fixture()

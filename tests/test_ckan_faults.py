@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
 from opendata.harvesters.base import publish
 from opendata.harvesters.ckan import CkanPortal, CkanValidationError
 from opendata.harvesters.targets import Target

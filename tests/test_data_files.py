@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from opendata.validate import validate
+from opendata.validation.validator import validate
 
 HEADER = "territoire;nb_api;taux;date_releve\n"
 DATA = "datasets/demo/points.csv"

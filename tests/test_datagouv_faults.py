@@ -18,7 +18,7 @@ import requests
 import responses
 from responses import matchers
 
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
 from opendata.errors import PortalError
 from opendata.harvesters.base import (
     FINGERPRINT_KEY,
@@ -29,12 +29,8 @@ from opendata.harvesters.base import (
     plan,
     publish,
 )
-from opendata.harvesters.datagouv import (
-    DatagouvPortal,
-    map_field_errors,
-    normalise_tags,
-    short_description,
-)
+from opendata.harvesters.datagouv import DatagouvPortal
+from opendata.harvesters.datagouv_mapping import map_field_errors, normalise_tags, short_description
 from opendata.harvesters.http import TransientError
 from opendata.harvesters.targets import Target
 

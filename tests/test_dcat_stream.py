@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from opendata.catalog import Catalog, load_catalog
+from opendata.catalog.manifests import Catalog, load_catalog
 from opendata.dcat import build_dcat, check_shacl, dataset_graph, page_graphs, stream_dcat
 from opendata.dcat.build import catalog_uri
 from opendata.dcat.ns import DCAT

@@ -20,10 +20,10 @@ import pytest
 import responses
 
 import opendata
-from opendata.catalog import load_catalog
-from opendata.download import Limits, download, extract_pack, fetch_url, verify_zip
+from opendata.catalog.manifests import load_catalog
 from opendata.errors import IntegrityError, UsageError
-from opendata.packs import LOCK_NAME, build_pack
+from opendata.packages.download import Limits, download, extract_pack, fetch_url, verify_zip
+from opendata.packages.packs import LOCK_NAME, build_pack
 
 PACK_YAML = """\
 name: demo-pack
@@ -230,8 +230,16 @@ def test_extraction_replaces_an_earlier_one_but_no_other_folder(pack_zip: Path,
 
 
 def test_portal_source_needs_the_harvester_config(tmp_path: Path, cli) -> None:
+    from functools import partial
+
+    from opendata.harvesters.lookup import resolve_portal_source
+
     with pytest.raises(UsageError, match="portal lookup needs the harvester"):
-        download("datagouv:concours-applis", tmp_path, root=tmp_path)
+        download("datagouv:concours-applis", tmp_path,
+                 resolve_portal=partial(resolve_portal_source, tmp_path))
+    # the packages stage knows no portal: without a resolver, TARGET:PACK is a usage error
+    with pytest.raises(UsageError, match="no portal lookup was given"):
+        download("datagouv:concours-applis", tmp_path)
     result = cli("download", "datagouv:concours-applis", "--to", str(tmp_path))
     assert result.exit_code == 2
 
@@ -394,7 +402,7 @@ def test_bundled_app_contest_pack_builds_reloads_and_validates(tmp_path: Path) -
     for item in ("opendata.yaml", "licences", "validation", "datasets"):
         src = repo / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / item)
-    from opendata.build import build
+    from opendata.pipeline.build import build
 
     result = build(root, root / "dist")
     bad = result.report.errors
@@ -418,7 +426,7 @@ def test_portal_source_finds_the_published_zip(catalog: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """TARGET:PACK: the harvester's bulk listing gives the bundle's URL."""
     from opendata.harvesters import base
-    from opendata.packs import resolve_portal_source
+    from opendata.harvesters.lookup import resolve_portal_source
 
     (catalog / "harvesters").mkdir()
     (catalog / "harvesters" / "demo.yaml").write_text("type: ckan\nurl: http://127.0.0.1:9\n")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from opendata.catalog import Dataset, load_catalog
+from opendata.catalog.manifests import Dataset, load_catalog
 from opendata.harvesters.base import (
     Desired,
     Portal,

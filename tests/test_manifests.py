@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from opendata.validate import validate
+from opendata.validation.validator import validate
 
 MANIFEST = "datasets/demo/dataset.yaml"
 

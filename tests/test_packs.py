@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from opendata.build import build
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
 from opendata.errors import ValidationFailed
-from opendata.packs import (
-    LOCK_NAME,
-    _prefixed,
-    build_dataset_package,
-    build_pack,
-    check_pack,
-    list_packs,
-    load_pack_manifest,
-)
+from opendata.packages.collections import check_pack, list_packs, load_pack_manifest
+from opendata.packages.packs import LOCK_NAME, _prefixed, build_dataset_package, build_pack
+from opendata.pipeline.build import build
 
 PACK_YAML = """\
 name: demo-pack

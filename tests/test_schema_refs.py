@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from opendata.schemas import SchemaRefError, resolve_schema, sdg_catalogue
-from opendata.validate import validate
+from opendata.catalog.schemas import SchemaRefError, resolve_schema, sdg_catalogue
+from opendata.validation.validator import validate
 
 SCHEMA_LINE = "    schema: points.schema.json"
 

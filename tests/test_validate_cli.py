@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from opendata.cache import CACHE_DIR
-from opendata.validate import validate
+from opendata.validation.cache import CACHE_DIR
+from opendata.validation.validator import validate
 
 REPORT_KEYS = {"report_version", "valid", "summary", "datasets", "issues"}
 SUMMARY_KEYS = {"datasets", "valid_datasets", "errors", "warnings"}

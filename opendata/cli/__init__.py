@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from opendata import __version__
-from opendata.config import find_root
+from opendata._version import __version__
+from opendata.catalog.config import find_root
 from opendata.errors import EXIT_USAGE, OpendataError
 
 
@@ -82,16 +82,12 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 
 def _register() -> None:
-    from opendata.cli import catalog_cmds, publish_cmds
+    # One module per group of commands; each imports its stage's code inside the command
+    # functions, so registering them all costs no more than click itself.
+    from opendata.cli import catalog_cmds, dcat_cmd, pack_cmds, publish_cmds
 
-    for cmd in catalog_cmds.COMMANDS + publish_cmds.COMMANDS:
+    for cmd in catalog_cmds.COMMANDS + publish_cmds.COMMANDS + pack_cmds.COMMANDS:
         main.add_command(cmd)
-    from opendata.cli import pack_cmds  # issue 6: pack, download
-
-    for cmd in pack_cmds.COMMANDS:
-        main.add_command(cmd)
-    from opendata.cli import dcat_cmd  # issue 3: dcat
-
     main.add_command(dcat_cmd.dcat_cmd)
 
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from opendata.build import build
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
+from opendata.catalog.scaffold import new_dataset
 from opendata.cli import end_progress, pass_ctx, progress_printer
 from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_INVALID, EXIT_OK
-from opendata.infer import infer
-from opendata.report import render_text
-from opendata.scaffold import new_dataset
-from opendata.validate import validate
+from opendata.pipeline.build import build
+from opendata.validation.infer import infer
+from opendata.validation.report import render_text
+from opendata.validation.validator import validate
 
 
 def _dataset_names(ctx_root: Path, paths: tuple[str, ...]) -> list[str]:
@@ -69,7 +69,7 @@ def validate_cmd(ctx, paths: tuple[str, ...], fmt: str, no_cache: bool,
     progress = progress_printer() if fmt == "text" else None
     changes = None
     if changed_since:
-        from opendata.changes import validate_changed
+        from opendata.ci.changes import validate_changed
 
         report, changes = validate_changed(root, changed_since, use_cache=not no_cache,
                                            progress=progress, names=paths)
@@ -83,7 +83,7 @@ def validate_cmd(ctx, paths: tuple[str, ...], fmt: str, no_cache: bool,
     else:
         click.echo(render_text(report))
     if fmt == "github":
-        from opendata.github import emit_validation
+        from opendata.ci.github import emit_validation
 
         annotations = emit_validation(report, root, changes)
         if annotations:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
 from opendata.cli import pass_ctx
 from opendata.dcat import FORMATS, build_dcat, check_shacl, stream_dcat, write_dcat
 from opendata.errors import EXIT_INVALID, EXIT_OK, UsageError

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
 from opendata.cli import pass_ctx
 from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_INVALID, UsageError
@@ -43,10 +43,10 @@ def pack_cmd(ctx, datasets: tuple[str, ...], collections: tuple[str, ...], all_:
     Each zip holds datapackage.json, the data, README.md, the licence, the validation
     report and pack.lock.json (sha256 of every file). Only valid datasets are packed.
     """
-    from opendata.packs import build_packs
+    from opendata.packages.packs import build_packs
 
     if changed_since:  # the changed datasets and the collections that hold them
-        from opendata.changes import pack_changed
+        from opendata.ci.changes import pack_changed
 
         if datasets or collections or all_:
             raise UsageError("--changed-since chooses what to pack itself",
@@ -117,7 +117,10 @@ def download_cmd(obj, source: str, to: Path | None, verify_only: bool, sha256: s
     collection published on a configured portal) or, with --verify-only, an extracted
     folder. Exit codes: 0 ok, 1 data invalid, 5 integrity error (nothing extracted).
     """
-    from opendata.download import download
+    from functools import partial
+
+    from opendata.harvesters.lookup import resolve_portal_source
+    from opendata.packages.download import download
 
     root = None
     try:
@@ -126,8 +129,9 @@ def download_cmd(obj, source: str, to: Path | None, verify_only: bool, sha256: s
         root = None
     progress, finish = _byte_progress()
     try:
-        result = download(source, to, verify_only=verify_only, sha256=sha256, root=root,
-                          progress=progress, validate_data=not no_validate)
+        result = download(source, to, verify_only=verify_only, sha256=sha256,
+                          progress=progress, validate_data=not no_validate,
+                          resolve_portal=partial(resolve_portal_source, root or Path.cwd()))
     finally:
         if finish:
             finish()

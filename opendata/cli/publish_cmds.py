@@ -61,7 +61,7 @@ def plan_cmd(ctx, target: str, datasets: tuple[str, ...], fmt: str,
     """
     changes = None
     if changed_since:
-        from opendata.changes import plan_changed
+        from opendata.ci.changes import plan_changed
 
         p, changes = plan_changed(ctx.root, target, changed_since, names=datasets)
         click.echo(changes.describe(), err=True)
@@ -72,7 +72,7 @@ def plan_cmd(ctx, target: str, datasets: tuple[str, ...], fmt: str,
     else:
         click.echo(render_plan(p))
     if fmt == "github":
-        from opendata.github import emit_plan
+        from opendata.ci.github import emit_plan
 
         annotations = emit_plan(p, ctx.root, changes)
         if annotations:
@@ -132,7 +132,7 @@ def publish_cmd(ctx, target: str, datasets: tuple[str, ...], force: bool, prune:
     options = dict(force=force, prune=prune, jobs=jobs, dry_run=dry_run, on_result=on_result,
                    on_plan=on_plan)
     if changed_since:
-        from opendata.changes import publish_changed
+        from opendata.ci.changes import publish_changed
 
         report, changes = publish_changed(ctx.root, target, changed_since, names=datasets,
                                           **options)

@@ -19,9 +19,22 @@ from urllib.parse import quote
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import FOAF, OWL, RDF, SKOS, XSD
 
-from opendata.catalog import Catalog, Dataset, Resource, load_catalog
+from opendata.catalog.config import Licence, Organization
+from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog
+from opendata.catalog.schemas import SchemaRefError, resolve_schema
+from opendata.catalog.vocab import (
+    EU,
+    FILE_TYPE_SCHEME,
+    FORMATS,
+    FREQUENCIES,
+    FREQUENCY_SCHEME,
+    LANGUAGE_SCHEME,
+    LANGUAGES,
+    SPATIAL_LEVELS,
+    THEME_SCHEME,
+    THEMES,
+)
 from opendata.checksums import source_sha256
-from opendata.config import Licence, Organization
 from opendata.dcat.ns import (
     DCAT,
     DCATAP,
@@ -37,19 +50,6 @@ from opendata.dcat.ns import (
 )
 from opendata.errors import ValidationFailed
 from opendata.gitinfo import FileDates
-from opendata.schemas import SchemaRefError, resolve_schema
-from opendata.vocab import (
-    EU,
-    FILE_TYPE_SCHEME,
-    FORMATS,
-    FREQUENCIES,
-    FREQUENCY_SCHEME,
-    LANGUAGE_SCHEME,
-    LANGUAGES,
-    SPATIAL_LEVELS,
-    THEME_SCHEME,
-    THEMES,
-)
 
 AVAILABILITY_SCHEME = EU + "planned-availability"
 LICENCE_TYPE_SCHEME = "http://purl.org/adms/licencetype/1.1"

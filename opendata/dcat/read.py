@@ -18,12 +18,9 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF
 
-from opendata.config import LicenceRegistry
-from opendata.dcat.build import DCAT_VERSION
-from opendata.dcat.ns import DCAT, DCT, IANA, PROV, VCARD
-from opendata.errors import OpendataError
-from opendata.schemas import SDG_BASE
-from opendata.vocab import (
+from opendata.catalog.config import LicenceRegistry
+from opendata.catalog.schemas import SDG_BASE
+from opendata.catalog.vocab import (
     FILE_TYPE_SCHEME,
     FORMATS,
     FREQUENCY_SCHEME,
@@ -32,6 +29,9 @@ from opendata.vocab import (
     SPATIAL_LEVELS,
     THEME_SCHEME,
 )
+from opendata.dcat.build import DCAT_VERSION
+from opendata.dcat.ns import DCAT, DCT, IANA, PROV, VCARD
+from opendata.errors import OpendataError
 
 _GUESS = {".ttl": "turtle", ".jsonld": "json-ld", ".json": "json-ld", ".rdf": "xml",
           ".xml": "xml", ".nt": "nt", ".n3": "n3"}

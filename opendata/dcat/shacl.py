@@ -13,7 +13,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from opendata.config import packaged_validation, validation_path
+from opendata.catalog.config import packaged_validation, validation_path
 from opendata.dcat.ns import BoundedNamespaceManager, new_graph
 
 SHAPE_FILES = ("split_shapes.ttl", "split_range.ttl", "split_shapes_recommended.ttl")

@@ -19,7 +19,7 @@ from typing import TextIO
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from opendata.catalog import Catalog
+from opendata.catalog.manifests import Catalog
 from opendata.dcat.build import DcatBuilder, catalog_uri
 from opendata.dcat.formats import JSONLD_CONTEXT, piece_writer
 from opendata.dcat.ns import DCAT, DCT, HYDRA, BoundedNamespaceManager, bounded, piece_graph

@@ -33,14 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opendata.catalog import Catalog, Dataset, Resource, load_catalog
+from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog
 from opendata.checksums import source_sha256
 from opendata.errors import OpendataError, PortalError
 from opendata.harvesters.http import DryRunSkip, HttpClient
 from opendata.harvesters.targets import Target, load_target
-from opendata.packs import build_pack, list_packs, pack_identifier
-from opendata.report import ValidationReport
-from opendata.validate import validate
+from opendata.packages.collections import list_packs
+from opendata.packages.packs import build_pack, pack_identifier
+from opendata.validation.report import ValidationReport
+from opendata.validation.validator import validate
 
 ACTIONS = ("create", "update", "unchanged", "drifted", "orphan", "invalid")
 FINGERPRINT_KEY = "opendata_fingerprint"
@@ -296,7 +297,7 @@ class Portal(ABC):
 
     def desired_resources(self, ds: Dataset) -> list[DesiredResource]:
         """Resources with checksums; local files uploaded or linked per the target policy."""
-        from opendata.schemas import SchemaRefError, resolve_schema
+        from opendata.catalog.schemas import SchemaRefError, resolve_schema
 
         out = []
         for res in ds.resources:
@@ -414,7 +415,7 @@ def collection_datasets(catalog: Catalog, report: ValidationReport,
     like any file: the zip only changes when its content does.  A collection that cannot
     be built (an invalid dataset in it) becomes an ``invalid`` plan item.
     """
-    from opendata.yamlio import Located
+    from opendata.catalog.yamlio import Located
 
     out: list[Dataset | PlanItem] = []
     for pack in list_packs(catalog.root):

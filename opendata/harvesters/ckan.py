@@ -21,7 +21,8 @@ from typing import Any
 import ckanapi.errors as ckerr
 from ckanapi.common import prepare_action, reverse_apicontroller_action
 
-from opendata.catalog import Dataset
+from opendata.catalog.manifests import Dataset
+from opendata.catalog.vocab import FREQUENCIES, FREQUENCY_SCHEME, LANGUAGES, THEMES
 from opendata.errors import PortalError
 from opendata.harvesters.base import (
     FINGERPRINT_KEY,
@@ -34,7 +35,6 @@ from opendata.harvesters.base import (
     RemoteResource,
 )
 from opendata.harvesters.http import HttpClient, TransientError
-from opendata.vocab import FREQUENCIES, FREQUENCY_SCHEME, LANGUAGES, THEMES
 
 API = "/api/3/action/"
 PAGE = 1000
@@ -235,7 +235,7 @@ class CkanPortal(Portal):
         if temporal.get("end"):
             extras["temporal_end"] = str(temporal["end"])
         if spatial.get("code") and spatial.get("level"):
-            from opendata.vocab import SPATIAL_LEVELS
+            from opendata.catalog.vocab import SPATIAL_LEVELS
 
             extras["spatial_uri"] = SPATIAL_LEVELS[spatial["level"]] + str(spatial["code"])
         if spatial.get("bbox"):

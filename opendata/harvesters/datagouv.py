@@ -33,9 +33,6 @@ udata wants it.  What udata forces on us, and why the code looks the way it does
 from __future__ import annotations
 
 import json
-import math
-import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,9 +40,10 @@ from typing import Any
 import requests
 from slugify import slugify
 
-from opendata.catalog import Catalog, Dataset
+from opendata.catalog.manifests import Catalog, Dataset
+from opendata.catalog.vocab import FREQUENCIES
 from opendata.checksums import source_digest
-from opendata.errors import IntegrityError, PortalError
+from opendata.errors import PortalError
 from opendata.harvesters.base import (
     FINGERPRINT_KEY,
     IDENTIFIER_KEY,
@@ -57,19 +55,25 @@ from opendata.harvesters.base import (
     RemoteResource,
     canonical,
 )
+from opendata.harvesters.datagouv_mapping import (
+    DEFAULT_GRANULARITIES,
+    GRANULARITIES,
+    MB,
+    _date,
+    _plain,
+    _ref_id,
+    map_field_errors,
+    normalise_tags,
+    short_description,
+)
+from opendata.harvesters.datagouv_upload import UploadMixin
 from opendata.harvesters.http import HttpClient, TransientError
 from opendata.harvesters.targets import Target
-from opendata.vocab import FREQUENCIES
 
-MB = 1024 * 1024
-#: udata's limits (``udata/core/dataset/constants.py``, ``TAG_MIN/MAX_LENGTH`` settings).
-DESCRIPTION_SHORT_MAX = 200
-TAG_MIN, TAG_MAX = 3, 96
 PAGE_SIZE = 100
 #: resource extras opendata writes: which manifest resource it is, and the file's sha256
 RESOURCE_NAME_KEY = "opendata_resource"
 RESOURCE_SHA256_KEY = "opendata_sha256"
-UPLOAD_TIMEOUT = (10.0, 600.0)
 
 #: Every (method, path template) the adapter calls; a test checks each against udata's
 #: Swagger so a udata upgrade that drops or renames one fails loudly.
@@ -88,83 +92,20 @@ ENDPOINTS: tuple[tuple[str, str], ...] = (
     ("POST", "/api/1/datasets/{dataset}/resources/{rid}/upload/"),
 )
 
-#: manifest ``spatial.level`` -> udata granularity id (data.gouv.fr's GeoLevels)
-GRANULARITIES = {"country": "country", "region": "fr:region", "department": "fr:departement",
-                 "commune": "fr:commune"}
-#: what data.gouv.fr knows, assumed when an instance cannot list its granularities
-DEFAULT_GRANULARITIES = frozenset({"country", "fr:region", "fr:departement", "fr:commune",
-                                   "other", "poi"})
-
-#: udata field -> manifest field, for error messages a steward can act on
-FIELD_MAP = {
-    "title": "title", "description": "description", "description_short": "description",
-    "license": "licence", "frequency": "frequency", "temporal_coverage": "temporal",
-    "spatial": "spatial", "tags": "keywords", "private": "private", "extras": "extras",
-    "organization": "organization", "resources": "resources",
-}
-RESOURCE_FIELD_MAP = {
-    "title": "title", "description": "description", "format": "format", "url": "url",
-    "type": "type", "schema": "schema", "mime": "mediatype", "checksum": "path",
-    "filesize": "path", "filetype": "path", "file": "path", "extras": "extras",
-}
-
-#: frequency ids udata 17 accepts (``UpdateFrequency``); vocab.FREQUENCIES maps into these
-UDATA_FREQUENCIES = frozenset(v[1] for v in FREQUENCIES.values())
 
 
-def normalise_tag(keyword: str) -> str:
-    """A keyword as udata stores it: lower-case ASCII slug (``tags.slug``), so that what we
-    send is what we read back."""
-    return slugify(keyword.lower())
 
 
-def normalise_tags(keywords: list[str]) -> tuple[list[str], list[str]]:
-    """(tags udata will keep, sorted and unique; keywords that cannot be kept, with why)."""
-    kept: set[str] = set()
-    dropped: list[str] = []
-    for keyword in keywords:
-        tag = normalise_tag(keyword)
-        if TAG_MIN <= len(tag) <= TAG_MAX:
-            kept.add(tag)
-        else:
-            dropped.append(f"{keyword!r} (slug {tag!r} is not {TAG_MIN}-{TAG_MAX} characters)")
-    return sorted(kept), dropped
 
 
-def short_description(text: str, limit: int = DESCRIPTION_SHORT_MAX) -> str:
-    """First sentence of the first paragraph, Markdown emphasis removed, at most ``limit``
-    characters (udata refuses longer), cut at a word with an ellipsis when needed."""
-    para = next((p.strip() for p in re.split(r"\n\s*\n|\n", text.strip()) if p.strip()), "")
-    para = re.sub(r"[*_`#>]+", "", para).strip()
-    match = re.match(r"(.+?[.!?])(\s|$)", para)
-    sentence = match.group(1) if match else para
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1]
-    if " " in cut:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:") + "…"
 
 
-def _ref_id(value: Any) -> Any:
-    """udata sends references as ids, or as objects with an ``id`` when asked for full
-    objects: accept both."""
-    return value.get("id") if isinstance(value, dict) else value
 
 
-def _date(value: Any) -> str | None:
-    return str(value)[:10] if value else None
 
 
-def _plain(value: Any) -> Any:
-    """A manifest extra as JSON (YAML dates become ISO strings)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 
 
 @dataclass
@@ -176,7 +117,7 @@ class _Foreign:
     slug: str
 
 
-class DatagouvPortal(Portal):
+class DatagouvPortal(UploadMixin, Portal):
     """Publishes to a udata instance (data.gouv.fr, demo.data.gouv.fr, any udata >= 17)."""
 
     kind = "datagouv"
@@ -658,108 +599,8 @@ class DatagouvPortal(Portal):
 
     # ---------------------------------------------------------------- uploads ----
 
-    def _upload(self, ds_id: str, res: DesiredResource, current: dict[str, Any] | None,
-                desired: Desired) -> dict[str, Any]:
-        """Upload ``res.file`` as a new resource, or in place of ``current``'s file; check
-        the sha1 and size udata computed against ours.  Returns the resource as udata has it."""
-        assert res.file is not None
-        path = (f"/api/1/datasets/{ds_id}/upload/" if current is None else
-                f"/api/1/datasets/{ds_id}/resources/{current.get('id')}/upload/")
-        action = "upload_file" if current is None else "replace_file"
-        what = (f"{'upload' if current is None else 'replace'} file of resource {res.name} of "
-                f"dataset {desired.dataset}")
-        sha1 = res.extra.get("sha1")
-        size = res.size or 0
-        stand_in = {"id": (current or {}).get("id") or "(dry-run)", "filetype": "file",
-                    "checksum": {"type": "sha1", "value": sha1}, "filesize": size}
-        try:
-            if size > self.chunk_threshold:
-                info = self._upload_chunked(path, action, what, res, stand_in)
-            else:
-                with res.file.open("rb") as fh:
-                    info = self._call("POST", path, action=action, what=what, resource=res.name,
-                                      write=True, idempotent=False, timeout=UPLOAD_TIMEOUT,
-                                      files={"file": (res.file.name, fh)},
-                                      show={"file": self.catalog.rel(res.file), "size": size,
-                                            "sha256": res.sha256},
-                                      dry_result=stand_in)
-        except TransientError:
-            # the upload may have landed although its answer was lost: look before retrying
-            found = self._find_resource(ds_id, lambda r: (r.get("checksum") or {}).get(
-                "value") == sha1 and (current is None or r.get("id") == current.get("id")))
-            if found is None:
-                raise
-            info = found
-        got = (info or {}).get("checksum") or {}
-        if not self.dry_run and (got.get("value") != sha1 or info.get("filesize") != size):
-            raise IntegrityError(
-                f"{what}: udata stored a file with sha1 {got.get('value')} and "
-                f"{info.get('filesize')} bytes, the local file has sha1 {sha1} and {size} bytes",
-                "The upload was damaged on its way; publish again (it will be re-uploaded).")
-        return dict(info)
 
-    def _upload_chunked(self, path: str, action: str, what: str, res: DesiredResource,
-                        stand_in: dict[str, Any]) -> dict[str, Any]:
-        """udata's chunked upload: every part with the same ``uuid``, then an assembling
-        call without a file.  A failed part is sent again on its own (parts already stored
-        are never re-sent), see :meth:`_send_part`."""
-        assert res.file is not None
-        size = res.size or 0
-        parts = max(2, math.ceil(size / self.chunk_size))  # udata chunks only above 1 part
-        chunk = math.ceil(size / parts)
-        upload_id = str(uuid.uuid4())
-        filename = res.file.name
-        with res.file.open("rb") as fh:
-            for index in range(parts):
-                offset = index * chunk
-                fh.seek(offset)
-                data = fh.read(chunk)
-                form = {"uuid": upload_id, "filename": filename, "partindex": index,
-                        "partbyteoffset": offset, "totalparts": parts, "chunksize": len(data)}
-                self._send_part(path, f"{action}_chunk", f"{what} (part {index + 1}/{parts})",
-                                res, form, data)
-        form = {"uuid": upload_id, "filename": filename, "totalparts": parts}
-        return dict(self._call("POST", path, action=f"{action}_assemble", what=f"{what} "
-                               "(assembling the parts)", resource=res.name, write=True,
-                               idempotent=False, timeout=UPLOAD_TIMEOUT, data=form, show=form,
-                               dry_result=stand_in) or {})
 
-    def _send_part(self, path: str, action: str, what: str, res: DesiredResource,
-                   form: dict[str, Any], data: bytes) -> None:
-        """Send one part, retrying *this part* after a transient failure.
-
-        Not left to the HTTP client's blind retries: udata refuses to store a part twice
-        (it answers 500, "FileExists"), so when an attempt went unanswered and the next one
-        gets that 500, the first attempt did store the part and the upload goes on.  The
-        sha1 udata computes over the assembled file, checked by :meth:`_upload`, catches
-        any part that was in fact lost."""
-        assert res.file is not None
-        attempts = self.http.retries + 1
-        for attempt in range(attempts):
-            try:
-                resp = self.http.request(
-                    "POST", path, action=action, write=True, idempotent=False,
-                    timeout=UPLOAD_TIMEOUT, data=form,
-                    files={"file": (form["filename"], data, "application/octet-stream")},
-                    show={**form, "file": self.catalog.rel(res.file)},
-                    dry_result={"success": True})
-            except TransientError:
-                if attempt + 1 >= attempts:
-                    raise
-                self.http.sleep(min(self.http.max_wait, self.http.backoff * 2 ** attempt))
-                continue
-            if resp.status_code == 200:
-                try:
-                    reply = resp.json()
-                except ValueError:
-                    reply = None
-                if isinstance(reply, dict) and reply.get("success") is False:
-                    raise PortalError(self.http.mask(f"{what}: udata refused the part: "
-                                                     f"{reply.get('error')}"))
-                return
-            if resp.status_code == 500 and attempt > 0:
-                return  # stored by the unanswered attempt (see above)
-            raise self._error(resp, what, res.name)
 
     # ---------------------------------------------------------------- delete ----
 
@@ -785,41 +626,8 @@ class DatagouvPortal(Portal):
                    what=what, write=True, ok=(200, 204), dry_result={})
 
 
-def map_field_errors(errors: dict[str, Any], resource: str | None = None
-                     ) -> dict[str, list[str]]:
-    """udata's ``{"errors": {field: [messages]}}`` (nested for sub-forms) -> manifest field
-    -> messages, e.g. ``tags`` -> ``keywords (udata: tags)``."""
-    out: dict[str, list[str]] = {}
-
-    def walk(value: Any, path: list[str]) -> None:
-        if isinstance(value, dict):
-            for key, sub in value.items():
-                walk(sub, [*path, str(key)])
-        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            out.setdefault(_manifest_field(path, resource), []).extend(value)
-        elif isinstance(value, list):
-            for i, sub in enumerate(value):
-                walk(sub, [*path, str(i)])
-        elif value is not None:
-            out.setdefault(_manifest_field(path, resource), []).append(str(value))
-
-    walk(errors, [])
-    return out
 
 
-def _manifest_field(path: list[str], resource: str | None) -> str:
-    udata = ".".join(path) or "(request)"
-    if resource is not None:
-        head = path[0] if path else ""
-        name = f"resources[{resource}].{RESOURCE_FIELD_MAP.get(head, head)}"
-        return f"{name} (udata: {udata})"
-    head = path[0] if path else ""
-    if head == "resources" and len(path) > 2:
-        return f"resources[{path[1]}].{RESOURCE_FIELD_MAP.get(path[2], path[2])} (udata: {udata})"
-    manifest = FIELD_MAP.get(head, head)
-    if head == "spatial" or manifest == udata:
-        return manifest if manifest == udata else f"{manifest} (udata: {udata})"
-    return f"{manifest} (udata: {udata})"
 
 
 __all__ = ["ENDPOINTS", "DatagouvPortal", "map_field_errors", "normalise_tags",

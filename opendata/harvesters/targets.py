@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opendata.catalog.yamlio import load_yaml
 from opendata.errors import ConfigError, UsageError
-from opendata.yamlio import load_yaml
 
 TARGETS_DIR = "harvesters"
 KINDS = ("ckan", "datagouv")

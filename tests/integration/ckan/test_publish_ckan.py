@@ -13,7 +13,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
 from opendata.cli import main
 from opendata.harvesters.base import plan, publish
 from opendata.harvesters.targets import load_target

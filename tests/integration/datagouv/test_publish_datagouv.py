@@ -18,13 +18,15 @@ from typing import Any
 import pytest
 import requests
 
-from opendata.catalog import load_catalog
+from opendata.catalog.manifests import load_catalog
+from opendata.catalog.vocab import FREQUENCIES
 from opendata.checksums import sha256_file
 from opendata.harvesters.base import FINGERPRINT_KEY, IDENTIFIER_KEY, STATE_KEY, plan, publish
-from opendata.harvesters.datagouv import ENDPOINTS, UDATA_FREQUENCIES, normalise_tags
+from opendata.harvesters.datagouv import ENDPOINTS
+from opendata.harvesters.datagouv_mapping import UDATA_FREQUENCIES, normalise_tags
 from opendata.harvesters.targets import load_target
-from opendata.packs import list_packs, pack_identifier
-from opendata.vocab import FREQUENCIES
+from opendata.packages.collections import list_packs
+from opendata.packages.packs import pack_identifier
 
 REPO = Path(__file__).resolve().parents[3]
 TOKEN_ENV = "OPENDATA_IT_UDATA_KEY"

@@ -14,8 +14,8 @@ from typing import Any
 
 import jsonschema
 
+from opendata.catalog.yamlio import load_yaml
 from opendata.errors import ConfigError, UsageError
-from opendata.yamlio import load_yaml
 
 CONFIG_FILE = "opendata.yaml"
 
@@ -125,9 +125,9 @@ class LicenceRegistry:
 def packaged_validation() -> Path:
     """The ``validation/`` folder opendata ships: ``opendata/_validation`` in an installed
     wheel (see pyproject's package-dir), the repository's ``validation/`` in a checkout."""
-    here = Path(__file__).resolve().parent
-    installed = here / "_validation"
-    return installed if installed.is_dir() else here.parent / "validation"
+    package = Path(__file__).resolve().parents[1]  # opendata/, this file is in catalog/
+    installed = package / "_validation"
+    return installed if installed.is_dir() else package.parent / "validation"
 
 
 def validation_path(root: Path, name: str) -> Path:

@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from opendata.catalog import path_is_safe
-from opendata.config import validation_path
+from opendata.catalog.config import validation_path
+from opendata.catalog.manifests import path_is_safe
 
 SDG_SUBDIR = "schema.data.gouv.fr"
 SDG_DIR = f"validation/{SDG_SUBDIR}"

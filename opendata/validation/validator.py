@@ -16,14 +16,14 @@ from typing import Any
 
 import jsonschema
 
-from opendata import __version__
-from opendata.cache import Cache
-from opendata.catalog import Catalog, Dataset, Resource, load_catalog, path_is_safe
-from opendata.config import load_json_schema
-from opendata.report import DatasetResult, Issue, ResourceResult, ValidationReport
-from opendata.schemas import SchemaRefError, resolve_schema
-from opendata.tabular import normalise_encoding, scan_file, validate_table
-from opendata.vocab import FREQUENCIES, LANGUAGES, THEMES
+from opendata._version import __version__
+from opendata.catalog.config import load_json_schema
+from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog, path_is_safe
+from opendata.catalog.schemas import SchemaRefError, resolve_schema
+from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
+from opendata.validation.cache import Cache
+from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
+from opendata.validation.tabular import normalise_encoding, scan_file, validate_table
 
 Progress = Callable[[str], None]
 

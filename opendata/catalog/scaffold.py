@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from opendata.catalog import DATASETS_DIR, MANIFEST
-from opendata.config import load_config, load_licences
+from opendata.catalog.config import load_config, load_licences
+from opendata.catalog.manifests import DATASETS_DIR, MANIFEST
 from opendata.errors import UsageError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from opendata.config import CatalogConfig, LicenceRegistry, load_config, load_licences
+from opendata.catalog.config import CatalogConfig, LicenceRegistry, load_config, load_licences
+from opendata.catalog.issues import Issue
+from opendata.catalog.vocab import FORMATS, TABULAR_FORMATS
+from opendata.catalog.yamlio import Located, load_yaml
 from opendata.errors import ManifestError, UsageError
-from opendata.report import Issue
-from opendata.vocab import FORMATS, TABULAR_FORMATS
-from opendata.yamlio import Located, load_yaml
 
 MANIFEST = "dataset.yaml"
 DATASETS_DIR = "datasets"

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from opendata.errors import IntegrityError, PortalError, UsageError, ValidationFailed
-from opendata.packs import LOCK_NAME
+from opendata.packages.packs import LOCK_NAME
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -485,9 +485,10 @@ def resource_locations(folder: Path, descriptor: dict[str, Any] | None = None
 
 
 def download(source: str, to: Path | str | None = None, *, verify_only: bool = False,
-             sha256: str | None = None, root: Path | None = None,
+             sha256: str | None = None,
              progress: ByteProgress | None = None, limits: Limits | None = None,
-             validate_data: bool = True, session: Any = None) -> DownloadResult:
+             validate_data: bool = True, session: Any = None,
+             resolve_portal: Callable[[str, str], str] | None = None) -> DownloadResult:
     """Fetch (path, URL or ``TARGET:PACK``), verify, extract into ``to`` and re-validate.
 
     The zip lands in ``to`` (default: the current folder) and is extracted into
@@ -495,15 +496,23 @@ def download(source: str, to: Path | str | None = None, *, verify_only: bool = F
     extracted: SOURCE (a zip or an extracted folder) is checked against its lock, and its
     data re-validated when it is a folder.  Integrity problems raise
     :class:`IntegrityError`; data errors are returned in ``errors``.
+
+    ``TARGET:PACK`` needs ``resolve_portal(target, pack) -> url`` (the CLI passes
+    :func:`opendata.harvesters.lookup.resolve_portal_source`): looking a pack up on a portal
+    takes a portal client, which this stage does not know about.
     """
     limits = limits or Limits()
     kind, value = classify_source(source)
     dest_dir = (Path(to) if to is not None else Path.cwd()).resolve()
     if kind == "portal":
-        from opendata.packs import resolve_portal_source
-
         target, pack = value.split(":", 1)
-        value = resolve_portal_source(root or Path.cwd(), target, pack)
+        if resolve_portal is None:
+            raise UsageError(f"{source!r} names a pack on portal {target!r}, and no portal "
+                             "lookup was given",
+                             "From Python, pass resolve_portal=functools.partial("
+                             "opendata.harvesters.lookup.resolve_portal_source, ROOT); or "
+                             "give the pack's URL or zip.")
+        value = resolve_portal(target, pack)
         kind = "url"
     resumed = False
     if kind == "url":

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opendata.catalog import Catalog, load_catalog
-from opendata.datapackage import package_descriptor
-from opendata.packs import write_packs
-from opendata.report import ValidationReport, render_html, render_markdown
-from opendata.validate import Progress, validate
+from opendata.catalog.manifests import Catalog, load_catalog
+from opendata.packages.datapackage import package_descriptor
+from opendata.packages.packs import write_packs
+from opendata.validation.report import ValidationReport, render_html, render_markdown
+from opendata.validation.validator import Progress, validate
 
 #: A build step gets the catalog, the validation report and dist/, and returns the files
 #: it wrote.  Steps must only publish valid datasets (``report.valid_datasets()``).
@@ -36,7 +36,7 @@ def build_steps() -> list[tuple[str, BuildStep]]:
 
 
 def _dcat_step(catalog: Catalog, report: ValidationReport, dist: Path) -> list[Path]:
-    """DCAT-AP 3 of the valid datasets (issue 3); rdflib is imported only when building."""
+    """DCAT-AP 3 of the valid datasets; rdflib is imported only when building."""
     from opendata.dcat import dcat_build_step
 
     return dcat_build_step(catalog, report, dist)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from opendata.catalog import Catalog, Dataset
+from opendata.catalog.manifests import Catalog, Dataset
+from opendata.catalog.schemas import SchemaRefError, resolve_schema
 from opendata.checksums import source_sha256
-from opendata.schemas import SchemaRefError, resolve_schema
 
 
 def frictionless_dialect(dialect: dict[str, Any]) -> dict[str, Any]:

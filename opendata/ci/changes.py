@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opendata.catalog import DATASETS_DIR, MANIFEST, Catalog, load_catalog
+from opendata.catalog.manifests import DATASETS_DIR, MANIFEST, Catalog, load_catalog
 from opendata.errors import UsageError
-from opendata.report import ValidationReport
+from opendata.validation.report import ValidationReport
 
 if TYPE_CHECKING:
     from opendata.harvesters.base import Plan, PublishReport
@@ -202,7 +202,7 @@ def validate_changed(root: Path | str, rev: str, *, use_cache: bool = True,
                      progress: Callable[[str], None] | None = None,
                      names: Iterable[str] = ()) -> tuple[ValidationReport, ChangeSet]:
     """Validate the datasets changed since ``rev``."""
-    from opendata.validate import validate
+    from opendata.validation.validator import validate
 
     _only_names(names)
     catalog = load_catalog(root)
@@ -218,7 +218,7 @@ def affected_collections(catalog: Catalog, changes: ChangeSet) -> list[Any]:
     """The collections (``datasets/packs/*.yaml``) whose bundle what changed affects: those
     whose file changed or that select a changed dataset; all of them when a dataset was
     deleted (a keyword selection shrinks) or a shared input changed."""
-    from opendata.packs import check_pack, list_packs
+    from opendata.packages.collections import check_pack, list_packs
 
     changed = set(changes.datasets)
     out = []
@@ -280,7 +280,7 @@ def pack_changed(root: Path | str, rev: str, *, dist: Path | str | None = None,
     every collection whose manifest changed or that selects a changed dataset (all of them
     when a dataset was deleted, since keyword selections shrink); everything after a
     shared input changed.  Returns ``build_packs()``'s results (``[]``: nothing changed)."""
-    from opendata.packs import build_packs
+    from opendata.packages.packs import build_packs
 
     catalog = load_catalog(root)
     changes = detect_changes(catalog, rev)

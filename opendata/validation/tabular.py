@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from opendata.checksums import remember
-from opendata.report import Issue
+from opendata.validation.report import Issue
 
 CHUNK = 1 << 20
 #: Frictionless stops collecting after this many errors in one file.

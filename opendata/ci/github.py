@@ -23,10 +23,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from opendata.report import SHOWN_ERRORS, Issue, ValidationReport
+from opendata.validation.report import SHOWN_ERRORS, Issue, ValidationReport
 
 if TYPE_CHECKING:
-    from opendata.changes import ChangeSet
+    from opendata.ci.changes import ChangeSet
     from opendata.harvesters.base import Plan, PlanItem
 
 Level = Literal["error", "warning", "notice"]
@@ -271,7 +271,7 @@ def emit_plan(plan: Plan, root: Path, changes: ChangeSet | None = None,
               manifests: Iterable[tuple[str, str]] | None = None) -> str:
     """Annotation lines for ``plan`` (to print), after appending its summary."""
     if manifests is None:
-        from opendata.catalog import load_catalog
+        from opendata.catalog.manifests import load_catalog
 
         catalog = load_catalog(root)
         manifests = [(ds.name, catalog.rel(ds.manifest)) for ds in catalog.datasets]

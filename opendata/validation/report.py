@@ -8,39 +8,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from opendata.catalog.issues import Issue
 
 REPORT_VERSION = 1
 #: Errors shown per resource in human output; the rest are counted.
 SHOWN_ERRORS = 10
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass
-class Issue:
-    """One problem, located as precisely as we can: file, line, column, field, row."""
-
-    file: str
-    message: str
-    code: str
-    dataset: str | None = None
-    line: int | None = None
-    column: int | None = None
-    field: str | None = None
-    row: int | None = None
-    hint: str | None = None
-    severity: Severity = "error"
-    resource: str | None = None
-
-    def location(self) -> str:
-        loc = self.file
-        if self.line is not None:
-            loc += f":{self.line}"
-            if self.column is not None:
-                loc += f":{self.column}"
-        return loc
-
 
 @dataclass
 class ResourceResult:
