@@ -17,21 +17,30 @@ FRENCH_CSV = (
 )
 
 
-def test_new_creates_a_manifest_that_only_lacks_its_data_file(cli, catalog):
+def test_new_creates_a_manifest_that_only_lacks_its_data_and_description(cli, catalog, edit):
     result = cli("new", "ma-donnee", "--title", "Ma donnée")
     assert result.exit_code == 0, result.output
     manifest = catalog / "datasets" / "ma-donnee" / "dataset.yaml"
     assert f"created {manifest}" in result.stdout
+    # the placeholders to fill in are listed, as warnings
+    assert "warning: datasets/ma-donnee/dataset.yaml:6:1: description is still a " \
+           "placeholder ('TODO: what the data is" in result.stderr
     text = manifest.read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=https://bibliotheque-donnees.fr/"
+                           "schemas/dataset.schema.json\n")
     assert "name: ma-donnee" in text and 'title: "Ma donnée"' in text
     assert "# a key of opendata.yaml `organizations:`" in text  # commented
     result = cli("validate", "ma-donnee", "--format", "json")
     assert result.exit_code == 1
-    [issue] = json.loads(result.stdout)["issues"]
-    assert issue["code"] == "missing-file"
-    assert issue["message"] == "data file datasets/ma-donnee/donnees.csv not found"
-    # with a data file it is valid (only a warning: no schema yet)
+    issues = json.loads(result.stdout)["issues"]
+    assert [(i["code"], i["severity"]) for i in issues] == [
+        ("placeholder", "error"), ("missing-file", "error")]
+    assert issues[1]["message"] == "data file datasets/ma-donnee/donnees.csv not found"
+    # with a data file and a real description it is valid (only a warning: no schema yet)
     (manifest.parent / "donnees.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    assert not validate(catalog, ["ma-donnee"]).valid
+    edit(manifest, "TODO: what the data is, its unit, its caveats and where it comes from",
+         "Deux colonnes de test")
     report = validate(catalog, ["ma-donnee"])
     assert report.valid
     assert [i.code for i in report.issues] == ["no-schema"]

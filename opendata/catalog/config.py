@@ -1,4 +1,5 @@
-"""The catalog configuration (``opendata.yaml``) and the licence registry (``licences/``).
+"""The catalog configuration (``opendata.yaml``) and the licence registry (built in, plus
+the catalog's ``licences/``).
 
 Both are shared inputs: a change to either can change every dataset's metadata, which is
 why ``--changed-since`` selects the whole catalog when they change.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -79,10 +81,16 @@ class Licence:
 
 
 class LicenceRegistry:
-    """The licences of ``licences/*.yaml``, looked up by key or by any alias."""
+    """The built-in licences plus the catalog's ``licences/*.yaml``, looked up by key or
+    by any alias."""
 
-    def __init__(self, licences: dict[str, Licence]):
+    def __init__(self, licences: dict[str, Licence], origins: dict[str, str] | None = None):
         self._by_key = dict(sorted(licences.items()))
+        self._origins = dict(origins or {})
+
+    def origin(self, key: str) -> str:
+        """Where the licence ``key`` comes from: built in, a catalog file, or both."""
+        return self._origins.get(key, "")
 
     def __iter__(self):
         return iter(self._by_key.values())
@@ -189,28 +197,75 @@ def load_config(root: Path) -> CatalogConfig:
 _LICENCE_FIELDS = {f.name for f in fields(Licence)} - {"key"}
 _LICENCE_REQUIRED = {f.name for f in fields(Licence) if f.default is MISSING
                      and f.default_factory is MISSING} - {"key"}
+LICENCE_KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+BUILTIN_LICENCES = Path(__file__).resolve().parent / "licences"
+LICENCES_DIR = "licences"
+
+
+def _licence_fields(file: Path, validator: jsonschema.Validator) -> dict[str, Any]:
+    """The fields of one licence file, checked against ``licence.schema.json``."""
+    doc = load_yaml(file, config=True)
+    if not isinstance(doc.data, dict):
+        raise ConfigError(f"{file}: a licence must be a mapping of fields",
+                          "See `opendata licences show etalab-2.0` for an example.")
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(e.absolute_path)):
+        where = tuple(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(doc.data) - _LICENCE_FIELDS)
+            where = (extra[0],) if extra else where
+            close = difflib.get_close_matches(extra[0], _LICENCE_FIELDS, n=1) if extra else []
+            message = f"unknown field {extra[0]!r}" if extra else err.message
+            hint = (f"Did you mean {close[0]!r}? " if close else "") + \
+                f"A licence has the fields {', '.join(sorted(_LICENCE_FIELDS))}."
+        else:
+            message = f"{'.'.join(map(str, where)) or '(top level)'}: {err.message}"
+            hint = str(err.schema.get("description", "")) or None
+        line, col = doc.where(where)
+        raise ConfigError(f"{file}:{line}:{col}: {message}",
+                          (hint or "") + " (schema: validation/licence.schema.json)")
+    return dict(doc.data)
 
 
 def load_licences(root: Path) -> LicenceRegistry:
-    """Read ``licences/*.yaml``; a malformed entry is a :class:`ConfigError`."""
-    folder = root / "licences"
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: licence registry not found",
-                          "Create licences/<key>.yaml files (see README).")
-    licences: dict[str, Licence] = {}
-    for file in sorted(folder.glob("*.yaml")):
-        doc = load_yaml(file, config=True)
-        data = doc.data
-        if not isinstance(data, dict):
-            raise ConfigError(f"{file}: a licence must be a mapping")
-        unknown = set(data) - _LICENCE_FIELDS
-        missing = _LICENCE_REQUIRED - set(data)
-        if unknown or missing:
-            problem = (f"unknown field(s) {sorted(unknown)}" if unknown
-                       else f"missing field(s) {sorted(missing)}")
-            raise ConfigError(f"{file}: {problem}",
-                              f"A licence has the fields {sorted(_LICENCE_FIELDS)}.")
-        licences[file.stem] = Licence(key=file.stem, **data)
-    if not licences:
-        raise ConfigError(f"{folder}: no licence defined")
-    return LicenceRegistry(licences)
+    """The built-in licences, merged with the catalog's ``licences/*.yaml``.
+
+    opendata ships the licences French open data uses (so a new catalog needs no copy of
+    them); a catalog file whose key is a built-in one overrides only the fields it sets
+    (say, a translated ``summary``), any other key adds a licence and must be complete.
+    Any malformed entry is a :class:`ConfigError` naming file, line and field.
+    """
+    validator = jsonschema.Draft202012Validator(load_json_schema(root, "licence.schema.json"))
+    merged: dict[str, dict[str, Any]] = {}
+    origins: dict[str, str] = {}
+    for file in sorted(BUILTIN_LICENCES.glob("*.yaml")):
+        merged[file.stem] = _licence_fields(file, validator)
+        origins[file.stem] = "built in"
+    folder = root / LICENCES_DIR
+    if folder.is_dir():
+        for file in sorted(folder.iterdir()):
+            if file.suffix == ".yml":
+                raise ConfigError(f"{file}: licence files end in .yaml",
+                                  f"Rename it to {file.stem}.yaml.")
+            if file.suffix != ".yaml":
+                continue
+            if not LICENCE_KEY.match(file.stem):
+                raise ConfigError(f"{file}: {file.stem!r} is not a licence key",
+                                  "Name the file <key>.yaml with a-z, 0-9, '.', '-', '_' "
+                                  "(the key manifests write in `licence:`).")
+            data = _licence_fields(file, validator)
+            rel = f"{LICENCES_DIR}/{file.name}"
+            if file.stem in merged:
+                merged[file.stem] = {**merged[file.stem], **data}
+                origins[file.stem] = f"built in, overridden by {rel}"
+                continue
+            missing = sorted(_LICENCE_REQUIRED - set(data))
+            if missing:
+                builtin = ", ".join(sorted(merged))
+                raise ConfigError(
+                    f"{file}: new licence {file.stem!r} lacks field(s) {', '.join(missing)}",
+                    f"A licence that is not built in ({builtin}) must set "
+                    f"{', '.join(sorted(_LICENCE_REQUIRED))}; to change a built-in one, "
+                    "name the file after its key.")
+            merged[file.stem] = data
+            origins[file.stem] = rel
+    return LicenceRegistry({k: Licence(key=k, **v) for k, v in merged.items()}, origins)

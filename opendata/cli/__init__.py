@@ -84,11 +84,12 @@ def main(ctx: click.Context, root: Path | None) -> None:
 def _register() -> None:
     # One module per group of commands; each imports its stage's code inside the command
     # functions, so registering them all costs no more than click itself.
-    from opendata.cli import catalog_cmds, dcat_cmd, pack_cmds, publish_cmds
+    from opendata.cli import catalog_cmds, dcat_cmd, init_cmd, pack_cmds, publish_cmds
 
     for cmd in catalog_cmds.COMMANDS + publish_cmds.COMMANDS + pack_cmds.COMMANDS:
         main.add_command(cmd)
     main.add_command(dcat_cmd.dcat_cmd)
+    main.add_command(init_cmd.init_cmd)
 
 
 _register()

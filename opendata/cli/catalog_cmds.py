@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import click
 
-from opendata.catalog.manifests import load_catalog
+from opendata.catalog.config import load_licences
 from opendata.catalog.scaffold import new_dataset
-from opendata.cli import end_progress, pass_ctx, progress_printer
+from opendata.cli import Context, end_progress, pass_ctx, progress_printer
 from opendata.cli.ci_options import changed_since_option
-from opendata.errors import EXIT_INVALID, EXIT_OK
+from opendata.errors import EXIT_INVALID, EXIT_OK, ConfigError
 from opendata.pipeline.build import build
 from opendata.validation.infer import infer
 from opendata.validation.report import render_text
@@ -110,14 +111,25 @@ def build_cmd(ctx, dist: Path | None, no_cache: bool) -> None:
     sys.exit(EXIT_OK if result.ok else EXIT_INVALID)
 
 
-@click.command("licences")
+def _licences_root(ctx: Context) -> Path:
+    """The catalog root, or the current folder outside any catalog: the built-in licences
+    are worth reading before ``opendata init``."""
+    try:
+        return ctx.root
+    except ConfigError:
+        return Path.cwd()
+
+
+@click.group("licences", invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-@pass_ctx
-def licences_cmd(ctx, fmt: str) -> None:
-    """List the licence registry (licences/*.yaml) and each licence's ids per portal."""
-    catalog = load_catalog(ctx.root)
-    rows = list(catalog.licences)
+@click.pass_context
+def licences_cmd(click_ctx: click.Context, fmt: str) -> None:
+    """List the licence registry (built in, plus the catalog's licences/*.yaml) and each
+    licence's ids per portal. `opendata licences show KEY` explains one."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    rows = list(load_licences(_licences_root(click_ctx.find_object(Context))))
     if fmt == "json":
         click.echo(json.dumps([r.__dict__ for r in rows], indent=2, ensure_ascii=False))
         return
@@ -125,6 +137,38 @@ def licences_cmd(ctx, fmt: str) -> None:
     for lic in rows:
         click.echo(f"{lic.key:<14} {lic.spdx:<13} {lic.ckan_id:<9} {lic.datagouv_id:<12} "
                    f"{'yes' if lic.open else 'no ':<5} {lic.title}")
+
+
+@licences_cmd.command("show")
+@click.argument("key")
+@pass_ctx
+def licence_show_cmd(ctx, key: str) -> None:
+    """Explain the licence KEY: what reusers may and must do, where it is defined, and the
+    id each portal and vocabulary uses for it. KEY may also be any of those ids."""
+    registry = load_licences(_licences_root(ctx))
+    lic = registry.get(key) if key in registry else (registry.find(key) or registry.get(key))
+    yes_no = {True: "yes", False: "no"}
+    click.echo(f"{lic.title} ({lic.key})")
+    if lic.summary:
+        click.echo("")
+        click.echo(textwrap.fill(lic.summary, width=88))
+    click.echo("")
+    rows = [
+        ("open licence", yes_no[lic.open]),
+        ("attribution required", yes_no[lic.attribution]),
+        ("share alike", yes_no[lic.share_alike]),
+        ("official page", lic.url),
+        ("full text", lic.text_url or "(at the official page)"),
+        ("SPDX", lic.spdx),
+        ("CKAN license_id", lic.ckan_id),
+        ("data.gouv.fr license", lic.datagouv_id),
+        ("EU vocabulary", lic.eu_uri or "(none)"),
+        ("defined", registry.origin(lic.key)),
+    ]
+    for label, value in rows:
+        click.echo(f"  {label + ':':<22} {value}")
+    click.echo(f"\nIn a manifest: `licence: {lic.key}`. To change a field, write only that "
+               f"field in licences/{lic.key}.yaml.")
 
 
 @click.command("new")
@@ -136,8 +180,13 @@ def licences_cmd(ctx, fmt: str) -> None:
 @pass_ctx
 def new_cmd(ctx, name: str, title: str | None, organization: str | None, licence: str) -> None:
     """Create datasets/NAME/ with a commented manifest to fill in."""
-    path = new_dataset(ctx.root, name, title=title, organization=organization, licence=licence)
-    click.echo(f"created {path}")
+    created = new_dataset(ctx.root, name, title=title, organization=organization,
+                          licence=licence)
+    click.echo(f"created {created.manifest}")
+    for issue in created.todo:
+        click.echo(f"warning: {issue.location()}: {issue.message}", err=True)
+    if created.todo:
+        click.echo("fill these in: validate and publish refuse placeholders", err=True)
     click.echo("next: add your data file, then `opendata infer <file> --write` and "
                "`opendata validate " + name + "`")
 

@@ -109,8 +109,8 @@ def render_text(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
     out: list[str] = []
     for name, issues in _group(report):
         result = report.datasets.get(name) if name else None
-        status = "ok" if (result and result.valid and not issues) else (
-            "warnings" if result and result.valid else "INVALID")
+        valid = result.valid if result else not any(i.severity == "error" for i in issues)
+        status = "ok" if (valid and not issues) else ("warnings" if valid else "INVALID")
         rows = ""
         if result and result.resources:
             counts = [f"{r.name}: {r.rows} rows" + (" (cached)" if r.cached else "")

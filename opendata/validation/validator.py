@@ -17,8 +17,9 @@ from typing import Any
 import jsonschema
 
 from opendata._version import __version__
-from opendata.catalog.config import load_json_schema
+from opendata.catalog.config import CONFIG_FILE, load_json_schema
 from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog, path_is_safe
+from opendata.catalog.scaffold import download_url_issue, placeholder_issues
 from opendata.catalog.schemas import SchemaRefError, resolve_schema
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.validation.cache import Cache
@@ -70,6 +71,10 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
         for issue in _check_dataset(catalog, ds, validator):
             report.add(issue)
         _check_resources(catalog, ds, report, cache)
+    no_url = download_url_issue(CONFIG_FILE, catalog.config.repository,
+                                any(r.path for ds in selected for r in ds.resources))
+    if no_url:
+        report.add(no_url)
     report.issues.sort(key=lambda i: (i.dataset or "", i.file, i.line or 0, i.row or 0))
     return report
 
@@ -174,6 +179,7 @@ def _check_dataset(catalog: Catalog, ds: Dataset,
     for err in validator.iter_errors(ds.raw):
         issues.extend(_schema_issue(catalog, ds, err))
     rel = catalog.rel(ds.manifest)
+    issues.extend(placeholder_issues(ds, rel))
 
     def at(field: str, msg: str, hint: str, code: str, severity: str = "error") -> Issue:
         line, col = ds.where(field)
