@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-import pytest
-
-from opendata.catalog.schemas import SchemaRefError, resolve_schema, sdg_catalogue
+from opendata.catalog.schemas import resolve_schema, sdg_catalogue
 from opendata.validation.validator import validate
 
 SCHEMA_LINE = "    schema: points.schema.json"
@@ -96,7 +94,7 @@ def test_datagouv_schema_validates_data(cli, demo, edit):
     assert [i["code"] for i in json.loads(result.stdout)["issues"]] == ["no-rows"]
 
 
-def test_catalog_copy_of_datagouv_wins(catalog):
+def test_catalog_copy_of_datagouv_adds_without_hiding_the_shipped_ones(catalog):
     folder = catalog / "validation" / "schema.data.gouv.fr"
     (folder / "mine" / "x" / "1.0.0").mkdir(parents=True)
     (folder / "schemas.json").write_text(json.dumps({"schemas": [
@@ -105,8 +103,9 @@ def test_catalog_copy_of_datagouv_wins(catalog):
         json.dumps({"fields": [{"name": "a"}]}), encoding="utf-8")
     assert resolve_schema({"name": "mine/x", "version": "1.0.0"}, catalog,
                           catalog).descriptor == {"fields": [{"name": "a"}]}
-    with pytest.raises(SchemaRefError, match="not in the schema.data.gouv.fr catalogue"):
-        resolve_schema({"name": "scdl/subventions", "version": "2.1.0"}, catalog, catalog)
+    # merged, not all or nothing: the shipped schemas still resolve
+    assert resolve_schema({"name": "scdl/subventions", "version": "2.1.0"}, catalog,
+                          catalog).datagouv == {"name": "scdl/subventions", "version": "2.1.0"}
 
 
 def test_datagouv_unknown_name_suggests(cli, demo, edit, line_of):
@@ -128,11 +127,11 @@ def test_datagouv_unknown_version_lists_versions(catalog, demo, edit):
     assert issue.hint.startswith("Known versions: ") and "2.1.0" in issue.hint
 
 
-def test_datagouv_version_known_but_not_copied(catalog, demo, edit):
+def test_datagouv_schema_that_is_not_a_table_schema(catalog, demo, edit):
     edit(demo / "dataset.yaml", SCHEMA_LINE,
-         '    schema: {name: scdl/subventions, version: "1.1.0"}')
+         '    schema: {name: etalab/schema-bal, version: "1.3.0"}')
     issue = schema_issue(validate(catalog))
-    assert "is in the catalogue but not copied" in issue.message
+    assert issue.message.startswith("schema etalab/schema-bal is not a Table Schema")
 
 
 def test_inline_schema(catalog, demo, edit):

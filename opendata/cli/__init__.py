@@ -90,6 +90,8 @@ def _register() -> None:
         main.add_command(cmd)
     main.add_command(dcat_cmd.dcat_cmd)
     main.add_command(init_cmd.init_cmd)
+    from opendata.cli.schemas_cmd import schemas_cmd
+    main.add_command(schemas_cmd)
 
 
 _register()

@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF
 
 from opendata.catalog.config import LicenceRegistry
-from opendata.catalog.schemas import SDG_BASE
+from opendata.catalog.schemas import reference_of_url
 from opendata.catalog.vocab import (
     FILE_TYPE_SCHEME,
     FORMATS,
@@ -142,10 +142,9 @@ def _bbox(wkt: str) -> list[float | int] | None:
 
 
 def _schema(url: str, download: str | None) -> Any:
-    if url.startswith(SDG_BASE) and url.endswith("/schema.json"):
-        parts = url[len(SDG_BASE):-len("/schema.json")].rsplit("/", 1)
-        if len(parts) == 2:
-            return {"name": parts[0], "version": parts[1]}
+    national = reference_of_url(url)
+    if national:
+        return national
     m = re.search(r"/validation/schemas/([A-Za-z0-9._-]+)\.json$", url)
     if m:
         return {"shared": m.group(1)}
