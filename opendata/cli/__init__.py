@@ -82,16 +82,22 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 
 def _register() -> None:
-    # One module per group of commands; each imports its stage's code inside the command
-    # functions, so registering them all costs no more than click itself.
-    from opendata.cli import catalog_cmds, dcat_cmd, init_cmd, pack_cmds, publish_cmds
+    """Add the commands of every module of this package: a module lists them in
+    ``COMMANDS``, or defines one command named after itself (``dcat_cmd.dcat_cmd``).
 
-    for cmd in catalog_cmds.COMMANDS + publish_cmds.COMMANDS + pack_cmds.COMMANDS:
-        main.add_command(cmd)
-    main.add_command(dcat_cmd.dcat_cmd)
-    main.add_command(init_cmd.init_cmd)
-    from opendata.cli.schemas_cmd import schemas_cmd
-    main.add_command(schemas_cmd)
+    Discovery instead of a hand-kept list: a new command is one new module.  Each module
+    imports its stage's code inside the command functions, so registering them all costs
+    no more than click itself."""
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not info.name.endswith(("_cmd", "_cmds")):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        commands = getattr(module, "COMMANDS", None) or [getattr(module, info.name)]
+        for cmd in commands:
+            main.add_command(cmd)
 
 
 _register()
