@@ -173,7 +173,8 @@ def validation_summary(report: ValidationReport, *, changes: ChangeSet | None = 
 
 
 _PLAN_LEVEL: dict[str, Level] = {"invalid": "error", "drifted": "warning",
-                                 "orphan": "warning", "create": "notice", "update": "notice"}
+                                 "orphan": "warning", "create": "notice", "adopt": "notice",
+                                 "update": "notice"}
 
 
 def _plan_message(item: PlanItem, target: str) -> str:

@@ -13,7 +13,8 @@ from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_OK, EXIT_PUBLISH
 from opendata.harvesters.base import Plan, PublishResult, plan, publish
 
-_COLOURS = {"create": "green", "update": "yellow", "unchanged": None, "drifted": "red",
+_COLOURS = {"create": "green", "adopt": "cyan", "update": "yellow", "unchanged": None,
+            "drifted": "red",
             "orphan": "magenta", "invalid": "red"}
 
 
@@ -28,12 +29,12 @@ def render_plan(p: Plan, *, verbose: bool = True) -> str:
             lines.append(f"             {item.message}")
         for note in item.notes:
             lines.append(f"             note: {note}")
-        if verbose and item.action in ("update", "drifted"):
+        if verbose and item.action in ("adopt", "update", "drifted"):
             for change in item.changes[:20]:
                 lines.append(f"             {change}")
             if len(item.changes) > 20:
                 lines.append(f"             ... and {len(item.changes) - 20} more change(s)")
-        if item.uploads and item.action in ("create", "update"):
+        if item.uploads and item.action in ("create", "adopt", "update"):
             lines.append(f"             upload: {', '.join(item.uploads)}")
     counts = ", ".join(f"{n} {a}" for a, n in p.counts().items() if n)
     lines.append(f"{counts or 'nothing to do'}; {p.requests.get('reads', 0)} read request(s)")

@@ -43,7 +43,7 @@ from opendata.packages.packs import build_pack, pack_identifier
 from opendata.validation.report import ValidationReport
 from opendata.validation.validator import validate
 
-ACTIONS = ("create", "update", "unchanged", "drifted", "orphan", "invalid")
+ACTIONS = ("create", "adopt", "update", "unchanged", "drifted", "orphan", "invalid")
 FINGERPRINT_KEY = "opendata_fingerprint"
 STATE_KEY = "opendata_state"
 IDENTIFIER_KEY = "opendata_identifier"
@@ -195,6 +195,8 @@ class PlanItem:
     desired: Desired | None = None
     remote: Remote | None = None
     notes: list[str] = field(default_factory=list)
+    #: with ``adopt``: manifest resource name -> id of the remote resource it takes over
+    adopt_resources: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"dataset": self.dataset, "action": self.action,
@@ -275,6 +277,27 @@ class Portal(ABC):
         """A reason the dataset cannot be created (e.g. its name is taken by a dataset
         opendata does not own), or None."""
         return None
+
+    def find_adoptable(self, remote_id: str) -> Remote | None:
+        """The portal dataset ``remote_id`` if it exists and no catalog owns it yet (an
+        imported dataset published back), else None.  Adapters that support adoption
+        override this and :meth:`adopt`."""
+        return None
+
+    def adopt(self, desired: Desired, remote: Remote, resources: dict[str, str]) -> Remote:
+        """Take ``remote`` over: mark it and the ``resources`` (manifest name -> remote
+        resource id) as ours, then bring it to ``desired`` like an update."""
+        raise PortalError(f"{self.kind} portals do not support adoption",
+                          "Rename the dataset or delete the remote copy.")
+
+    def origin_matches(self, ds: Dataset) -> str | None:
+        """The remote id of ``ds`` when its manifest says it was imported from this very
+        portal (same kind and site root), else None."""
+        origin = ds.get("origin")
+        if not isinstance(origin, dict) or origin.get("kind") != self.kind:
+            return None
+        same_site = str(origin.get("portal") or "").rstrip("/") == self.target.url.rstrip("/")
+        return str(origin["id"]) if same_site and origin.get("id") else None
 
     # helpers shared by adapters -------------------------------------------------------
 
@@ -375,7 +398,8 @@ def plan(root: Path | str = ".", target: str | Target = "", datasets: Iterable[s
             continue
         desired = portal.desired(ds)
         remote = owned.get(desired.identifier)
-        item = _decide(portal, desired, remote)
+        adoption = _adoption(portal, ds, desired) if remote is None else None
+        item = adoption or _decide(portal, desired, remote)
         item.notes = list(desired.notes)
         items.append(item)
     if not names or pack_names & set(names):
@@ -452,6 +476,27 @@ def collection_datasets(catalog: Catalog, report: ValidationReport,
         ds.resources = [Resource(built.zip_path.parent, 0, raw["resources"][0])]
         out.append(ds)
     return out
+
+
+def _adoption(portal: Portal, ds: Dataset, desired: Desired) -> PlanItem | None:
+    """An ``adopt`` item when ``ds`` was imported from this portal and its remote copy is
+    still there and owned by no catalog: publishing marks it ours instead of creating a
+    second dataset (whose name would clash anyway)."""
+    remote_id = portal.origin_matches(ds)
+    if remote_id is None:
+        return None
+    remote = portal.find_adoptable(remote_id)
+    if remote is None:
+        return None
+    resources = {res.name: str(res.raw["origin_id"]) for res in ds.resources
+                 if res.raw.get("origin_id")}
+    return PlanItem(desired.dataset, "adopt", identifier=desired.identifier,
+                    portal_id=remote.id, url=remote.url, desired=desired, remote=remote,
+                    changes=diff_states(remote.current, desired.state()),
+                    uploads=[r.name for r in desired.resources if r.upload],
+                    adopt_resources=resources,
+                    message="imported from this portal: opendata takes the dataset over "
+                            "(ownership marker and state) instead of creating a copy")
 
 
 def _decide(portal: Portal, desired: Desired, remote: Remote | None) -> PlanItem:
@@ -564,6 +609,9 @@ def publish(root: Path | str = ".", target: str | Target = "",
                 result.hint = "Review the portal edit; re-run with --force to overwrite it."
             elif item.action == "create" and item.desired is not None:
                 remote = portal.create(item.desired)
+                result.url = remote.url
+            elif item.action == "adopt" and item.desired is not None and item.remote:
+                remote = portal.adopt(item.desired, item.remote, item.adopt_resources)
                 result.url = remote.url
             elif item.desired is not None and item.remote is not None:  # update/forced drift
                 remote = portal.update(item.desired, item.remote)

@@ -415,6 +415,30 @@ class CkanPortal(Portal):
                             dataset=desired.dataset, dry_result={"id": old.id})
         return self._finish(desired, remote.id)
 
+    # -- adoption: a dataset imported from this portal, published back --------------------
+
+    def find_adoptable(self, remote_id: str) -> Remote | None:
+        try:
+            pkg = self.action("package_show", {"id": remote_id})
+        except CkanNotFound:
+            return None
+        owner = self._extras(pkg).get(self.target.marker)
+        if owner and owner != self.catalog_id:
+            return None  # another catalog owns it: never taken over
+        return self.to_remote(pkg)
+
+    def adopt(self, desired: Desired, remote: Remote, resources: dict[str, str]) -> Remote:
+        """Name the imported resources as ours (``opendata_name``), so the update that
+        follows patches them in place instead of adding copies, then update."""
+        by_id = {r.get("id"): r for r in remote.raw.get("resources") or []}
+        for name, res_id in sorted(resources.items()):
+            if res_id in by_id and by_id[res_id].get(RESOURCE_NAME_KEY) != name:
+                self.action("resource_patch", {"id": res_id, RESOURCE_NAME_KEY: name},
+                            write=True, dataset=desired.dataset, dry_result={"id": res_id})
+        pkg = self.action("package_show", {"id": remote.id}) if not self.dry_run \
+            else remote.raw
+        return self.update(desired, self.to_remote(pkg))
+
     def delete(self, remote: Remote) -> None:
         pkg = self.action("package_show", {"id": remote.id})
         if self._extras(pkg).get(self.target.marker) != self.catalog_id:
