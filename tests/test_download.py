@@ -399,7 +399,7 @@ def test_bundled_app_contest_pack_builds_reloads_and_validates(tmp_path: Path) -
     repo = Path(__file__).resolve().parents[1]
     root = tmp_path / "repo"
     root.mkdir()
-    for item in ("opendata.yaml", "licences", "validation", "datasets"):
+    for item in ("opendata.yaml", "validation", "datasets"):  # licences are built in
         src = repo / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / item)
     from opendata.pipeline.build import build

@@ -41,7 +41,6 @@ def empty_catalog(tmp_path: Path) -> Path:
     root = tmp_path / "imported"
     root.mkdir()
     shutil.copyfile(FIXTURE / "opendata.yaml", root / "opendata.yaml")
-    shutil.copytree(REPO / "licences", root / "licences")
     return root
 
 
@@ -215,7 +214,7 @@ def test_round_trip_of_the_bundled_catalog(ckan_server: Any, tmp_path: Path,
 
     src = tmp_path / "src"
     src.mkdir()
-    for item in ("opendata.yaml", "licences", "validation", "datasets"):
+    for item in ("opendata.yaml", "validation", "datasets"):
         (shutil.copytree if (REPO / item).is_dir() else shutil.copyfile)(REPO / item, src / item)
     run = uuid.uuid4().hex[:6]
     monkeypatch.setenv("CKAN_IT_TOKEN", ckan_server.token)

@@ -49,7 +49,7 @@ def root(udata_server, org: str, tmp_path_factory: pytest.TempPathFactory):
     dest = tmp_path_factory.mktemp("udata-it") / "catalog"
     dest.mkdir()
     shutil.copy(REPO / "opendata.yaml", dest)
-    for folder in ("licences", "datasets", "validation"):
+    for folder in ("datasets", "validation"):  # licences are built in
         shutil.copytree(REPO / folder, dest / folder,
                         ignore=shutil.ignore_patterns(".opendata", "dist"))
     orgs = "\n".join(f"  {key}: {org}" for key in load_catalog(dest).config.organizations)
