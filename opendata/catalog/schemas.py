@@ -627,3 +627,62 @@ def _merge_index(file: Path, entries: list[dict[str, Any]]) -> None:
     data["schemas"] = [e for e in data["schemas"]
                        if not (isinstance(e, dict) and e.get("name") in names)] + entries
     file.write_bytes(_json_bytes(data))
+
+
+# -- which national schema a file looks like ------------------------------------------------
+
+@dataclass(frozen=True)
+class SchemaMatch:
+    """How well a header matches one national schema version, by field names."""
+
+    schema: NationalSchema
+    version: SchemaVersion
+    #: header columns that are fields of the schema
+    matched: tuple[str, ...]
+    #: the schema's required fields the header lacks
+    missing_required: tuple[str, ...]
+    #: header columns the schema does not know
+    extra: tuple[str, ...]
+    n_fields: int
+
+    @property
+    def score(self) -> float:
+        """Share of the union of header and fields that both have (1.0: same names)."""
+        union = len(self.matched) + len(self.extra) + (self.n_fields - len(self.matched))
+        return len(self.matched) / union if union else 0.0
+
+    @property
+    def manifest_line(self) -> str:
+        return self.schema.manifest_line(self.version.version)
+
+
+def match_header(root: Path | None, header: Iterable[str], *, limit: int = 3,
+                 min_matched: int = 2) -> list[SchemaMatch]:
+    """National Table Schemas whose field names the header uses, best first (one entry per
+    schema, its best-matching version, the latest on ties).  Names are compared without
+    case or accents, as a steward's export often changes both."""
+    columns = [c for c in header if c]
+    folded = {_fold(c).strip(): c for c in columns}
+    best: dict[str, SchemaMatch] = {}
+    for schema in national_catalogue(root).table_schemas():
+        for ver in schema.versions:
+            if ver.file is None:
+                continue
+            try:
+                descriptor = _read_schema_file(ver.file, ver.file.stat().st_mtime_ns)
+            except (SchemaRefError, OSError):
+                continue
+            fields = [f for f in descriptor["fields"] if isinstance(f, dict) and f.get("name")]
+            names = {_fold(str(f["name"])).strip(): f for f in fields}
+            matched = tuple(folded[k] for k in folded if k in names)
+            if len(matched) < min_matched:
+                continue
+            missing = tuple(str(f["name"]) for k, f in names.items() if k not in folded
+                            and (f.get("constraints") or {}).get("required"))
+            extra = tuple(folded[k] for k in folded if k not in names)
+            found = SchemaMatch(schema, ver, matched, missing, extra, len(names))
+            held = best.get(schema.name)
+            if held is None or found.score >= held.score:  # versions oldest first
+                best[schema.name] = found
+    ranked = sorted(best.values(), key=lambda m: (-m.score, -len(m.matched), m.schema.name))
+    return ranked[:limit]

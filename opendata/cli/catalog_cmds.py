@@ -196,20 +196,46 @@ def new_cmd(ctx, name: str, title: str | None, organization: str | None, licence
 @click.option("--write", is_flag=True,
               help="Write FILE's schema to <stem>.schema.json beside it instead of printing.")
 @click.option("--sample", default=10000, show_default=True, help="Rows read to infer types.")
-def infer_cmd(file: Path, write: bool, sample: int) -> None:
-    """Infer a Table Schema and dialect (encoding, delimiter, decimal comma) from FILE."""
-    result = infer(file, sample_rows=sample)
-    if write:
-        target = file.with_name(file.stem + ".schema.json")
-        target.write_text(json.dumps(result.schema, indent=2, ensure_ascii=False) + "\n",
-                          encoding="utf-8")
-        click.echo(f"wrote {target}")
-        click.echo("add to the resource in dataset.yaml:")
-        click.echo(f"    schema: {target.name}")
-        click.echo(f"    dialect: {json.dumps(result.dialect, ensure_ascii=False)}")
-    else:
-        click.echo(json.dumps({"dialect": result.dialect, "schema": result.schema}, indent=2,
-                              ensure_ascii=False))
+@pass_ctx
+def infer_cmd(ctx, file: Path, write: bool, sample: int) -> None:
+    """Infer a Table Schema and dialect (encoding, delimiter, decimal comma) from FILE, keep
+    French codes as text, and name the national schema the file matches best."""
+    try:
+        root = ctx.root
+    except ConfigError:  # a file outside any catalog: the shipped national catalogue only
+        root = None
+    result = infer(file, sample_rows=sample, root=root)
+    proposed = result.proposed
+    if not write:
+        click.echo(json.dumps({
+            "dialect": result.dialect, "schema": result.schema, "rows": result.rows,
+            "notes": result.notes,
+            "national": [{"name": m.schema.name, "version": m.version.version,
+                          "matched": list(m.matched), "extra": list(m.extra),
+                          "missing_required": list(m.missing_required),
+                          "score": round(m.score, 3)} for m in result.national],
+            "proposed_schema": ({"name": proposed.schema.name,
+                                 "version": proposed.version.version} if proposed else None),
+        }, indent=2, ensure_ascii=False))
+        return
+    target = file.with_name(file.stem + ".schema.json")
+    target.write_text(json.dumps(result.schema, indent=2, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    click.echo(f"wrote {target}")
+    for note in result.notes:
+        click.echo(f"  {note}")
+    if result.national:
+        click.echo("national schemas with the same field names:")
+        for line in result.national_summary():
+            click.echo(f"  {line}")
+    if proposed:
+        click.echo(f"this file looks like {proposed.schema.name} ({proposed.schema.title}); "
+                   "to be checked as data.gouv.fr will, declare it instead of the schema "
+                   "file:")
+        click.echo(f"    {proposed.manifest_line}")
+    click.echo("add to the resource in dataset.yaml:")
+    click.echo(f"    schema: {target.name}")
+    click.echo(f"    dialect: {json.dumps(result.dialect, ensure_ascii=False)}")
 
 
 COMMANDS = [validate_cmd, build_cmd, licences_cmd, new_cmd, infer_cmd]
