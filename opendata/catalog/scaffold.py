@@ -10,6 +10,7 @@ them: a placeholder must never reach a portal.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import unicodedata
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from opendata._version import __version__
-from opendata.catalog.config import CONFIG_FILE, load_config, load_licences
+from opendata.catalog.config import CONFIG_FILE, load_config, load_licences, validation_path
 from opendata.catalog.issues import Issue
 from opendata.catalog.manifests import DATASETS_DIR, MANIFEST, Dataset, load_dataset
 from opendata.errors import UsageError
@@ -42,6 +43,18 @@ SCHEMA_FILES = {
 def schema_base(base_uri: str) -> str:
     """The stable URL folder of the catalog's JSON Schemas (``<base_uri>schemas/``)."""
     return base_uri + SCHEMAS_PATH
+
+
+def copy_schemas(root: Path, folder: Path) -> list[Path]:
+    """Copy the JSON Schemas editors use (the catalog's own, else opendata's) into
+    ``folder`` (``dist/schemas/``), which the site publishes at ``<base_uri>schemas/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name in SCHEMA_FILES.values():
+        target = folder / name
+        shutil.copyfile(validation_path(root, name), target)
+        out.append(target)
+    return out
 
 
 def schema_line(base_uri: str, schema: str) -> str:
@@ -259,8 +272,10 @@ def git_remote_repository(folder: Path) -> dict[str, str]:
 
 def repository_from_url(url: str) -> dict[str, str]:
     """``repository`` settings for a GitHub or GitLab URL (https or ssh form); else {}."""
+    url = url.strip().rstrip("/")
+    url = url[:-4] if url.endswith(".git") else url
     m = re.match(r"^(?:https?://|ssh://)?(?:[^@/]+@)?(github\.com|gitlab\.com)[:/]"
-                 r"([\w.-]+(?:/[\w.-]+)+?)(?:\.git)?/?$", url.strip())
+                 r"([\w.-]+(?:/[\w.-]+)+)$", url)
     if not m:
         return {}
     host, path = m.groups()

@@ -83,15 +83,20 @@ def distribution_uri(catalog: Catalog, ds: Dataset, res: Resource) -> URIRef:
 def public_url(catalog: Catalog, file: Path) -> str:
     """Public URL of a file of the catalog: the repository's raw-file URL template.
 
-    Without ``repository.raw_url`` in opendata.yaml, files are assumed to be served under
-    the base URI with the repository layout.
+    Without ``repository.raw_url`` in opendata.yaml nothing serves the files, so no file
+    URL is made up: the file's dataset page (``<base_uri>dataset/<name>``, the dataset's
+    own URI) stands in, with the file's name as fragment so that each file keeps an IRI of
+    its own, and validation says so once (``no-download-url``).
     """
     rel = quote(catalog.rel(file))  # a space or accent in a file name must not break the IRI
     repo = catalog.config.repository
     template = repo.get("raw_url")
     if template:
         return template.replace("{ref}", repo.get("ref", "main")).replace("{path}", rel)
-    return f"{catalog.config.base_uri}{rel}"
+    parts = rel.split("/")
+    if len(parts) > 2 and parts[0] == "datasets":
+        return f"{catalog.config.dataset_uri(parts[1])}#{'/'.join(parts[2:])}"
+    return f"{catalog.config.base_uri}catalog#{rel}"
 
 
 @dataclass

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opendata.catalog.scaffold import is_placeholder_id
 from opendata.catalog.yamlio import load_yaml
 from opendata.errors import ConfigError, UsageError
 
@@ -139,6 +140,15 @@ def load_target(root: Path, name: str) -> Target:
     if not isinstance(orgs, dict):
         raise fail("organizations", "organizations must map catalog organisation keys to "
                    "portal organisation ids", "organizations: {region-x: region-x}")
+    for org_key, portal_id in orgs.items():
+        if isinstance(portal_id, int) or is_placeholder_id(portal_id):
+            line, col = doc.where(("organizations", org_key))
+            raise ConfigError(
+                f"{file}:{line}:{col}: organizations.{org_key}: {portal_id!r} is "
+                + ("a number (YAML drops leading zeros): quote ids" if isinstance(portal_id, int)
+                   else "a placeholder, not the id of an organisation on the portal"),
+                "Write the real id of the portal organisation, quoted: "
+                f'`{org_key}: "<id>"`; nothing is published to a placeholder.')
     options = dict(data.get("options") or {})
     for key in ("chunk_threshold_mb", "chunk_size_mb", "resource_type"):
         if key in data:

@@ -565,16 +565,38 @@ class LoadedPack:
     def resources(self) -> list[ResourceLocation]:
         return resource_locations(self.path, self.descriptor)
 
+    def tables(self) -> dict[str, str]:
+        """``<dataset>/<resource>`` -> frame key, for every table. A pack names its
+        resources ``<dataset>.<resource>`` (slugs hold no dot); a dataset's own package
+        names them ``<resource>``, the package being named after the dataset."""
+        out = {}
+        for key in self.frames:
+            dataset, dot, resource = key.partition(".")
+            out[f"{dataset}/{resource}" if dot else f"{self.name}/{key}"] = key
+        return out
+
     def __getitem__(self, name: str) -> pd.DataFrame:
-        """A table by its full name, or by its short name (``points`` for
-        ``demo.points``) when that is unambiguous."""
+        """A table by ``<dataset>/<resource>`` (always works), by ``<dataset>`` when that
+        dataset has one table, by its frame key (``<dataset>.<resource>``), or by its
+        resource name alone when no other dataset has a resource of that name.
+
+        An unknown or ambiguous name raises :class:`KeyError` listing the names to use.
+        """
         if name in self.frames:
             return self.frames[name]
-        matches = [k for k in self.frames if k.rsplit(".", 1)[-1] == name]
-        if len(matches) == 1:
-            return self.frames[matches[0]]
-        hint = (f"Several match: {', '.join(matches)}." if matches
-                else f"Tables: {', '.join(self.frames)}.")
+        tables = self.tables()
+        if name in tables:
+            return self.frames[tables[name]]
+        of_dataset = [t for t in tables if t.split("/", 1)[0] == name]
+        if len(of_dataset) == 1:
+            return self.frames[tables[of_dataset[0]]]
+        by_resource = [t for t in tables if t.split("/", 1)[1] == name]
+        if not of_dataset and len(by_resource) == 1:
+            return self.frames[tables[by_resource[0]]]
+        several = of_dataset or by_resource
+        hint = (f"{name!r} has several tables: use one of {', '.join(several)}." if several
+                else f"Tables: {', '.join(tables) or 'none'} (pack[\"<dataset>/<resource>\"], "
+                     "or pack[\"<dataset>\"] for a dataset with one table).")
         raise KeyError(f"no table {name!r} in pack {self.name!r}. {hint}")
 
     def __iter__(self):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opendata.catalog.manifests import Catalog, load_catalog
+from opendata.catalog.scaffold import SCHEMAS_PATH, copy_schemas
 from opendata.packages.datapackage import package_descriptor
 from opendata.packages.packs import write_packs
 from opendata.validation.report import ValidationReport, render_html, render_markdown
@@ -22,6 +23,8 @@ from opendata.validation.validator import Progress, validate
 #: A build step gets the catalog, the validation report and dist/, and returns the files
 #: it wrote.  Steps must only publish valid datasets (``report.valid_datasets()``).
 BuildStep = Callable[[Catalog, ValidationReport, Path], list[Path]]
+#: dist/schemas/: the JSON Schemas the catalog's YAML files name for editors
+SCHEMAS_DIR = SCHEMAS_PATH.strip("/")
 
 
 def build_steps() -> list[tuple[str, BuildStep]]:
@@ -32,6 +35,7 @@ def build_steps() -> list[tuple[str, BuildStep]]:
         ("data packages", write_datapackages),
         ("catalog index", write_index),
         ("DCAT-AP", _dcat_step),
+        ("JSON Schemas", lambda c, r, d: copy_schemas(c.root, d / SCHEMAS_DIR)),
     ]
 
 
