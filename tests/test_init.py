@@ -5,6 +5,7 @@ that cannot be published; editor schema lines; download URLs that are not made u
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -256,3 +257,17 @@ def test_load_pack_names(new_catalog: Path, edit) -> None:
     with pytest.raises(KeyError) as err:
         pack["nope"]
     assert f"Tables: {EXAMPLE}/regions, {EXAMPLE}/copie" in str(err.value)
+
+
+def test_the_written_workflows_keep_the_repository_workflows_pinned_actions(
+        new_catalog: Path) -> None:
+    """The templates are this repository's workflows minus the tool's own install: an
+    action pin bumped here must be bumped there too."""
+    repo = Path(__file__).resolve().parents[1] / ".github" / "workflows"
+    for name in ("validate", "publish", "release"):
+        ours = (repo / f"{name}.yml").read_text()
+        theirs = (new_catalog / ".github" / "workflows" / f"{name}.yml").read_text()
+        uses = re.compile(r"uses: (\S+)")
+        assert uses.findall(theirs) == uses.findall(ours), name
+        data = yaml.safe_load(theirs)
+        assert data["permissions"] == {}

@@ -160,7 +160,8 @@ def find_root(start: Path | None = None) -> Path:
         if (folder / CONFIG_FILE).is_file():
             return folder
     raise ConfigError(f"no {CONFIG_FILE} found in {here} or any parent folder",
-                      "Run opendata from a catalog repository, or pass --root.")
+                      "Run opendata from a catalog repository, or pass --root; "
+                      "`opendata init FOLDER` starts a new catalog.")
 
 
 def load_config(root: Path) -> CatalogConfig:
@@ -168,7 +169,7 @@ def load_config(root: Path) -> CatalogConfig:
     file = root / CONFIG_FILE
     if not file.is_file():
         raise ConfigError(f"{file}: catalog configuration not found",
-                          "Create opendata.yaml at the catalog root (see README).")
+                          "`opendata init` writes one (README: \"Start your own catalog\").")
     doc = load_yaml(file, config=True)
     if not isinstance(doc.data, dict):
         raise ConfigError(f"{file}: must be a mapping of settings")

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import textwrap
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from opendata._version import __version__
 from opendata.catalog.config import CONFIG_FILE, load_config, load_licences, validation_path
@@ -111,7 +113,8 @@ def placeholder_issues(ds: Dataset, rel: str, *, severity: str = "error") -> lis
         where = _field(path)
         last = path[-1] if path else ""
         if PLACEHOLDER_TEXT.search(value):
-            message = f"{where} is still a placeholder ({value.strip()[:60]!r})"
+            message = (f"{where} is still a placeholder "
+                       f"({textwrap.shorten(value, 60, placeholder=' ...')!r})")
             hint = "Write the real text: placeholders are never published."
         elif last == "email" and EXAMPLE_EMAIL.search(value.strip()):
             message = f"{where} is an example address ({value.strip()!r})"
@@ -219,7 +222,7 @@ def new_dataset(root: Path, name: str, *, title: str | None = None,
 # opendata init
 
 LANGUAGES = ("fr", "en", "de", "es", "it", "nl", "pt", "br", "oc", "co", "eu", "ca", "gsw")
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass
@@ -338,8 +341,7 @@ def _render(template: str, values: dict[str, str]) -> str:
 
 
 def _is_local(url: str) -> bool:
-    host = re.sub(r"^https?://", "", url).split("/")[0].rsplit(":", 1)[0]
-    return host in LOCAL_HOSTS or host == "[::1]"
+    return urlsplit(url).hostname in LOCAL_HOSTS
 
 
 def _targets(opts: InitOptions, base: str) -> dict[str, tuple[str, str]]:
