@@ -406,7 +406,7 @@ def test_bundled_app_contest_pack_builds_reloads_and_validates(tmp_path: Path) -
 
     result = build(root, root / "dist")
     bad = result.report.errors
-    zip_path = root / "dist" / "packs" / "concours-applis-1.0.0.zip"
+    zip_path = root / "dist" / "packs" / "concours-applis-1.1.0.zip"
     if not zip_path.exists():
         pytest.fail("app-contest pack not built: " + "; ".join(
             f"{i.location()}: {i.message}" for i in bad))
