@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from opendata.checksums import remember
+from opendata.validation.custom_checks import CustomCheckError, RulesCheck, build_rules
+from opendata.validation.headers import match_header, parse_header
 from opendata.validation.report import Issue
 
 CHUNK = 1 << 20
@@ -102,19 +104,35 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
     return facts
 
 
-def _prepare_schema(descriptor: dict[str, Any], dialect: dict[str, Any]) -> dict[str, Any]:
-    """Apply the manifest dialect's decimalChar/groupChar to number fields lacking them."""
+#: dialect keys that change how values parse, not just how the file is read
+VALUE_OVERRIDES = ("decimalChar", "groupChar")
+
+
+def _prepare_schema(descriptor: dict[str, Any], dialect: dict[str, Any], *,
+                    by_name: bool = False, published: bool = False) -> dict[str, Any]:
+    """The descriptor Frictionless runs: the dialect's decimalChar/groupChar on number
+    fields lacking them (unless the schema is a published national one: data.gouv.fr reads
+    values as the schema says), fields paired by name when the file has a header."""
     schema = copy.deepcopy(descriptor)
-    for fld in schema.get("fields", []):
-        if fld.get("type") == "number":
-            if "decimalChar" in dialect and "decimalChar" not in fld:
-                fld["decimalChar"] = dialect["decimalChar"]
-            if "groupChar" in dialect and "groupChar" not in fld:
-                fld["groupChar"] = dialect["groupChar"]
+    if not published:
+        for fld in schema.get("fields", []):
+            if fld.get("type") == "number":
+                for key in VALUE_OVERRIDES:
+                    if key in dialect and key not in fld:
+                        fld[key] = dialect[key]
     # schema.data.gouv.fr schemas carry keys Frictionless does not know; it ignores most,
-    # but custom_checks is not a Table Schema property.
+    # but custom_checks is not a Table Schema property (custom_checks.py runs them).
     schema.pop("custom_checks", None)
+    if by_name:
+        schema["fieldsMatch"] = "partial"
     return schema
+
+
+def _published_overrides(dialect: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """The dialect's value overrides that would change how some field of ``schema`` parses."""
+    numbers = [f for f in schema.get("fields", []) if f.get("type") == "number"]
+    return [k for k in VALUE_OVERRIDES if k in dialect and any(
+        f.get(k, "." if k == "decimalChar" else "") != dialect[k] for f in numbers)]
 
 
 def _issue(base: dict[str, Any], message: str, code: str, hint: str | None = None,
@@ -124,9 +142,17 @@ def _issue(base: dict[str, Any], message: str, code: str, hint: str | None = Non
 
 def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
                    *, dataset: str, resource: str, facts: FileFacts | None = None,
-                   fmt: str = "csv") -> TableResult:
-    """Validate ``file`` against ``schema``; every problem becomes an :class:`Issue`."""
-    from frictionless import Dialect, Resource, Schema, formats
+                   fmt: str = "csv", columns: dict[str, Any] | None = None,
+                   published: str | None = None, schema_label: str = "the schema"
+                   ) -> TableResult:
+    """Validate ``file`` against ``schema``; every problem becomes an :class:`Issue`.
+
+    ``columns`` is the manifest's header policy (``extra``: warning/error/ignore,
+    ``ignore_case``). ``published`` names the national schema (``scdl/subventions 2.1.1``)
+    when the resource declares one: the file is then judged as data.gouv.fr judges it, and
+    dialect overrides that change how values parse are not applied (they are reported).
+    """
+    from frictionless import Checklist, Dialect, Resource, Schema, formats
     from frictionless import errors as ferrors
 
     base = {"file": rel, "dataset": dataset, "resource": resource}
@@ -153,7 +179,10 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     delimiter = dialect.get("delimiter", "\t" if fmt == "tsv" else ",")
     n_fields = len(schema.get("fields", []))
     header = facts.first_line
-    if n_fields > 1 and dialect.get("header", True) and header.count(delimiter) == 0:
+    names = {str(f.get("name", "")).lower() for f in schema.get("fields", [])}
+    one_field = header.strip('"').lower() in names  # a one-column file, matched by name
+    if n_fields > 1 and dialect.get("header", True) and header.count(delimiter) == 0 \
+            and not one_field:
         found = [d for d in DELIMITERS if header.count(d) >= n_fields - 1]
         shown = {"\t": "\\t"}.get(delimiter, delimiter)
         if found:
@@ -166,12 +195,38 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             msg = f"the header has no '{shown}' delimiter but the schema has {n_fields} fields"
         return TableResult(None, [_issue(base, msg, "delimiter-mismatch", hint, line=1)])
 
+    issues: list[Issue] = []
+    by_name = bool(dialect.get("header", True)) and "headerRows" not in dialect
+    policy = columns or {}
+    ignore_case = bool(policy.get("ignore_case", False))
+    if by_name:
+        labels = parse_header(header, delimiter, dialect.get("quoteChar", '"'))
+        match = match_header(labels, schema, ignore_case=ignore_case,
+                             extra_columns=policy.get("extra", "warning"))
+        issues += [_issue(base, f.message, f.code, f.hint, field=f.field, line=1,
+                          column=f.column, severity=f.severity) for f in match.findings]
+        if match.blocking:
+            return TableResult(None, issues)
+    if published:
+        for key in _published_overrides(dialect, schema):
+            issues.append(_issue(
+                base, f"dialect `{key}: {dialect[key]!r}` is not applied: data.gouv.fr checks "
+                f"this file against {published} as published, which reads numbers with "
+                "`.` as decimal mark and no group mark; values written the French way are "
+                "reported as type errors there too", "dialect-not-conformant",
+                "Export the file with the schema's own formats (`.` as decimal mark).", line=1,
+                severity="warning"))
+    rules, problems = build_rules(schema, schema_label)
+    issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]
+
     control = formats.CsvControl(delimiter=delimiter)
     if "quoteChar" in dialect:
         control.quote_char = dialect["quoteChar"]
     if "skipInitialSpace" in dialect:
         control.skip_initial_space = dialect["skipInitialSpace"]
     fdialect = Dialect(controls=[control])
+    if ignore_case:
+        fdialect.header_case = False
     if dialect.get("header") is False:
         fdialect.header = False
     if "headerRows" in dialect:
@@ -179,19 +234,26 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     if "commentChar" in dialect:
         fdialect.comment_char = dialect["commentChar"]
     try:
-        fschema = Schema.from_descriptor(_prepare_schema(schema, dialect))
+        fschema = Schema.from_descriptor(_prepare_schema(schema, dialect, by_name=by_name,
+                                                         published=bool(published)))
     except Exception as exc:  # frictionless raises its own FrictionlessException
         return TableResult(None, [_issue(base, f"the Table Schema is invalid: {exc}",
                                          "schema-invalid", "Fix the schema file.")])
     res = Resource(path=file.name, basepath=str(file.parent), schema=fschema,
                    dialect=fdialect, encoding=encoding, format="csv")
-    report = res.validate(limit_errors=LIMIT_ERRORS)
+    checklist = Checklist(checks=[RulesCheck(rules=rules)]) if rules else None
+    report = res.validate(checklist, limit_errors=LIMIT_ERRORS)
     task = report.tasks[0]
     rows = task.stats.get("rows")
-    issues: list[Issue] = []
     for err in task.errors:
+        if by_name and err.type in _HEADER_CODES:
+            continue  # headers.py judged the header, in Validata's terms
         row = getattr(err, "row_number", None)
         fname = getattr(err, "field_name", None) or getattr(err, "label", None)
+        if isinstance(err, CustomCheckError):
+            issues.append(_issue(base, err.note, err.code, _CHECK_HINT, row=row,
+                                 field=err.field_name, line=row))
+            continue
         if isinstance(err, ferrors.TypeError):
             msg = f"value {err.cell!r} does not match field type ({err.note})"
         elif isinstance(err, ferrors.ConstraintError):
@@ -202,15 +264,26 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             msg = err.note or err.message
             if err.type in ("scheme-error", "format-error", "source-error", "encoding-error"):
                 msg = err.message
-        issues.append(_issue(base, msg, err.type, _HINTS.get(err.type), row=row, field=fname,
+        hint = _PUBLISHED_TYPE_HINT if published and err.type == "type-error" else _HINTS.get(
+            err.type)
+        issues.append(_issue(base, msg, err.type, hint, row=row, field=fname,
                              line=row if row is not None else (1 if isinstance(
                                  err, ferrors.LabelError) else None)))
-    if not issues and (rows or 0) == 0 and dialect.get("header", True):
+    if not any(i.severity == "error" for i in issues) and (rows or 0) == 0 and dialect.get(
+            "header", True):
         issues.append(_issue(base, "the file has a header but no data rows", "no-rows",
                              "Add the data rows, or remove the resource until it has data.",
                              line=2))
     return TableResult(rows, issues, truncated=len(task.errors) >= LIMIT_ERRORS)
 
+
+#: header errors Frictionless raises that headers.py already reported
+_HEADER_CODES = {"missing-label", "extra-label", "unmatched-header", "blank-label",
+                 "duplicate-label", "incorrect-label", "blank-header"}
+_PUBLISHED_TYPE_HINT = ("data.gouv.fr reads the value as the national schema says: write it in "
+                        "the field's own format (numbers with `.` as decimal mark, dates as the "
+                        "field's format).")
+_CHECK_HINT = "Fix the value: the schema's custom check (run by data.gouv.fr too) rejects it."
 
 _HINTS = {
     "type-error": "Fix the value, or the field's type/format in the Table Schema "

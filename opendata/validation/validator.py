@@ -20,7 +20,7 @@ from opendata._version import __version__
 from opendata.catalog.config import CONFIG_FILE, load_json_schema
 from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog, path_is_safe
 from opendata.catalog.scaffold import download_url_issue, placeholder_issues
-from opendata.catalog.schemas import SchemaRefError, resolve_schema
+from opendata.catalog.schemas import ResolvedSchema, SchemaRefError, resolve_schema
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.validation.cache import Cache
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
@@ -278,16 +278,36 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
                                        "schema-unresolved"))
             continue
         _validate_data(catalog, ds, res, file, rel, schema.descriptor, schema.digest, result,
-                       report, cache)
+                       report, cache, published=_published_label(schema.datagouv),
+                       schema_label=_schema_label(schema, catalog))
+
+
+def _published_label(datagouv: dict[str, str] | None) -> str | None:
+    """``scdl/subventions 2.1.1`` for a national schema: judged as data.gouv.fr judges it."""
+    return f"{datagouv['name']} {datagouv['version']}" if datagouv else None
+
+
+def _schema_label(schema: ResolvedSchema, catalog: Catalog) -> str:
+    """How messages name a schema: its national name, else its file, else 'the inline schema'."""
+    if schema.datagouv:
+        return _published_label(schema.datagouv) or ""
+    if schema.file is not None:
+        try:
+            return catalog.rel(schema.file)
+        except ValueError:
+            return str(schema.file)
+    return "the inline schema"
 
 
 def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel: str,
                    descriptor: dict[str, Any], schema_digest: str, result: DatasetResult,
-                   report: ValidationReport, cache: Cache | None) -> None:
+                   report: ValidationReport, cache: Cache | None, *,
+                   published: str | None = None, schema_label: str = "the schema") -> None:
     dialect = res.dialect
+    columns = dict(res.raw.get("columns") or {})
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
-    key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format],
-                     sort_keys=True)
+    key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format, columns,
+                      published], sort_keys=True)
     cached = cache.get(key) if cache else None
     if cached is not None:
         # the key is the content, not the place: an identical file elsewhere (a copied
@@ -297,7 +317,8 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
                                                    cached["issues"]], cached["truncated"]
     else:
         table = validate_table(file, rel, descriptor, dialect, dataset=ds.name,
-                               resource=res.name, facts=facts, fmt=res.format)
+                               resource=res.name, facts=facts, fmt=res.format, columns=columns,
+                               published=published, schema_label=schema_label)
         rows, issues, truncated = table.rows, table.issues, table.truncated
         if cache:
             cache.put(key, {"rows": rows, "truncated": truncated,

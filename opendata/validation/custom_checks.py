@@ -1,0 +1,393 @@
+"""The ``custom_checks`` of schema.data.gouv.fr schemas, run the way Validata runs them.
+
+National schemas declare checks that plain Table Schema cannot express (a SIRET checksum,
+"VOTE_REEL >= VOTE_POUR", "at least one of two columns").  data.gouv.fr judges a resource with
+Validata, which runs them; a validator that skipped them would call valid a file that
+data.gouv.fr flags.  So each check here follows Validata's semantics (which values it looks
+at, when it skips a row, where the error is located, its error code) and uses the libraries
+Validata uses (``frformat``/``python-stdnum``, ``phonenumbers``, ``opening-hours-py``), so the
+two agree on what a valid SIRET or phone number is.  ``tests/validation/test_differential.py``
+holds the two side by side.
+
+A check receives the row's *typed* values (Frictionless has parsed them against the schema);
+a cell that is empty or failed its type is ``None``.
+"""
+
+from __future__ import annotations
+
+import decimal
+import operator
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import attrs
+from frictionless import Check, errors
+
+#: Validata's error codes, per check (frformat-based checks all report custom-check-error)
+CODES = {
+    "french-siret-value": "custom-check-error",
+    "french-siren-value": "custom-check-error",
+    "nomenclature-actes-value": "custom-check-error",
+    "compare-columns-value": "compare-columns-value",
+    "cohesive-columns-value": "cohesive-columns-value",
+    "year-interval-value": "year-interval-value",
+    "sum-columns-value": "sum-columns-value",
+    "one-of-required": "one-of-required",
+    "opening-hours-value": "opening-hours-value",
+    "phone-number-value": "phone-number-value",
+}
+
+
+@attrs.define(kw_only=True, repr=False)
+class CustomCheckError(errors.RowError):
+    """A row that fails one custom check; ``code`` is Validata's error type."""
+
+    type = "custom-check"
+    title = "Custom check"
+    description = "A custom check of the schema failed."
+    template = "{note}"
+    tags = ["#table", "#row"]
+
+    code: str
+    field_name: str | None = None
+
+
+@dataclass
+class CheckProblem:
+    """A check that cannot run (unknown, or its parameters are wrong)."""
+
+    name: str
+    message: str
+    hint: str
+    severity: str  # "error" or "warning"
+    code: str
+
+
+class CheckParamError(ValueError):
+    """The schema gives a check missing or wrongly typed parameters."""
+
+
+def _param(params: dict[str, Any], key: str, kind: type, default: Any = ...) -> Any:
+    if key not in params:
+        if default is ...:
+            raise CheckParamError(f"parameter {key!r} is missing")
+        return default
+    value = params[key]
+    if kind is list:
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise CheckParamError(f"parameter {key!r} must be a non-empty list of column names, "
+                                  f"not {value!r}")
+    elif not isinstance(value, kind) or (kind is str and not value):
+        raise CheckParamError(f"parameter {key!r} must be a {kind.__name__}, not {value!r}")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    """A number, or text that reads as one (Validata compares such text as numbers)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float | decimal.Decimal):
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+_OPS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+    ">": (operator.gt, "supérieure"),
+    ">=": (operator.ge, "supérieure ou égale"),
+    "==": (operator.eq, "égale"),
+    "<=": (operator.le, "inférieure ou égale"),
+    "<": (operator.lt, "inférieure"),
+}
+
+_YEAR_INTERVAL = re.compile(r"^(\d{4})/(\d{4})$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+@dataclass
+class Rule:
+    """One configured custom check: the columns it reads and how it judges a row.
+
+    ``judge`` gets the values of ``columns`` in order and returns an error note or None.
+    ``skip_missing``: a row where one of the values is missing is not judged (the
+    schema's ``required`` deals with emptiness) — except for checks about emptiness itself.
+    ``header_check`` runs once on the file's field names; an error there stops the rule.
+    """
+
+    name: str
+    columns: list[str]
+    judge: Callable[[list[Any]], str | None]
+    skip_missing: bool = True
+    #: field the error is located on (None: the row as a whole)
+    at: str | None = None
+    header_check: Callable[[list[str]], str | None] | None = None
+    stopped: bool = field(default=False)
+
+    @property
+    def code(self) -> str:
+        return CODES[self.name]
+
+
+def _single(params: dict[str, Any], judge: Callable[[Any], str | None], name: str) -> Rule:
+    column = _param(params, "column", str)
+    return Rule(name, [column], lambda v: judge(v[0]), at=column)
+
+
+def _frformat(cls_name: str, name: str) -> Callable[[dict[str, Any]], Rule]:
+    def build(params: dict[str, Any]) -> Rule:
+        import frformat
+
+        fmt = getattr(frformat, cls_name)()
+        title = cls_name.replace("Acte", " Acte")
+
+        def judge(value: Any) -> str | None:
+            if hasattr(fmt, "is_valid_with_details"):
+                ok, details = fmt.is_valid_with_details(value)
+                return None if ok else ", ".join(details)
+            return None if fmt.is_valid(value) else (
+                f"La valeur n'est pas conforme au format {title}.")
+        return _single(params, judge, name)
+    return build
+
+
+def _siret_like(cls_name: str, name: str) -> Callable[[dict[str, Any]], Rule]:
+    """SIRET/SIREN: frformat on text; a value typed as a number by the schema is not text."""
+    inner = _frformat(cls_name, name)
+
+    def build(params: dict[str, Any]) -> Rule:
+        rule = inner(params)
+        judge = rule.judge
+        rule.judge = lambda v: judge([v[0] if isinstance(v[0], str) else str(v[0])])
+        return rule
+    return build
+
+
+def _compare(params: dict[str, Any]) -> Rule:
+    column = _param(params, "column", str)
+    column2 = _param(params, "column2", str)
+    op = _param(params, "op", str)
+    if op not in _OPS:
+        raise CheckParamError(f"operator {op!r} is not one of {', '.join(_OPS)}")
+    fn, label = _OPS[op]
+
+    def judge(values: list[Any]) -> str | None:
+        a, b = values
+        if _is_number(a) and _is_number(b):
+            ok = fn(float(a), float(b))
+        elif isinstance(a, str) and isinstance(b, str) or type(a) is type(b):
+            ok = fn(str(a), str(b))
+        else:
+            return (f"La valeur de la colonne {column} `{a}` n'est pas comparable avec la "
+                    f"valeur de la colonne {column2} `{b}`.")
+        return None if ok else (f"La valeur de la colonne {column} `{a}` devrait être {label} "
+                                f"à la valeur de la colonne {column2} `{b}`.")
+    return Rule("compare-columns-value", [column, column2], judge, at=column)
+
+
+def _cohesive(params: dict[str, Any]) -> Rule:
+    column = _param(params, "column", str)
+    others = _param(params, "othercolumns", list)
+    names = [column, *others]
+
+    def judge(values: list[Any]) -> str | None:
+        empty = values[0] is None
+        if any((v is None) != empty for v in values[1:]):
+            return (f"Les colonnes présentes parmi {', '.join(names)} doivent toutes comporter "
+                    "une valeur ou toutes être vides")
+        return None
+
+    def header(present: list[str]) -> str | None:
+        missing = [n for n in names if n not in present]
+        if missing and len(set(missing)) < len(set(names)):
+            return (f"Les colonnes {', '.join(map(repr, names))} doivent être soit toutes "
+                    f"présentes, soit toutes absentes (sont absentes : "
+                    f"{', '.join(map(repr, missing))})")
+        return None
+    return Rule("cohesive-columns-value", names, judge, skip_missing=False, at=column,
+                header_check=header)
+
+
+def _year_interval(params: dict[str, Any]) -> Rule:
+    allow = _param(params, "allow-year-only", str, "false") in ("true", "yes")
+
+    def judge(value: Any) -> str | None:
+        text = str(value)
+        match = _YEAR_INTERVAL.match(text)
+        if not match:
+            if not allow:
+                return "Format attendu : AAAA/AAAA"
+            return None if _YEAR.match(text) else (
+                "Format attendu : année (AAAA) ou intervale (AAAA/AAAA)")
+        first, second = int(match.group(1)), int(match.group(2))
+        if first == second:
+            return "Les deux années doivent être différentes"
+        if first > second:
+            return f"la deuxième année ({first}) doit être postérieure à la première ({second})"
+        return None
+    return _single(params, judge, "year-interval-value")
+
+
+def _sum(params: dict[str, Any]) -> Rule:
+    column = _param(params, "column", str)
+    columns = _param(params, "columns", list)
+
+    def judge(values: list[Any]) -> str | None:
+        total, parts = values[0], values[1:]
+        if not all(_is_number(v) for v in values):
+            return None
+        computed = sum(decimal.Decimal(str(v)) for v in parts)
+        if computed != decimal.Decimal(str(total)):
+            return (f"La somme des valeurs des colonnes {', '.join(columns)} ({computed}) est "
+                    f"différent de celui trouvé dans la colonne {column} ({total})")
+        return None
+    return Rule("sum-columns-value", [column, *columns], judge, at=column)
+
+
+def _one_of_required(params: dict[str, Any]) -> Rule:
+    column1 = _param(params, "column1", str)
+    column2 = _param(params, "column2", str)
+
+    def judge(values: list[Any]) -> str | None:
+        # Validata tests truthiness: a 0 counts as no value
+        if not values[0] and not values[1]:
+            return (f"Au moins l'une des colonnes '{column1}' ou '{column2}' doit comporter "
+                    "une valeur")
+        return None
+
+    def header(present: list[str]) -> str | None:
+        if column1 not in present and column2 not in present:
+            both = " et ".join(f"'{c}'" for c in sorted({column1, column2}))
+            return f"Une des deux colonnes requise : {both} sont manquantes"
+        return None
+    return Rule("one-of-required", [column1, column2], judge, skip_missing=False,
+                header_check=header)
+
+
+def _opening_hours(params: dict[str, Any]) -> Rule:
+    import opening_hours
+
+    def judge(value: Any) -> str | None:
+        if opening_hours.validate(str(value)):
+            return None
+        return ("Horaires d'ouverture incorrects. La valeur doit respecter la spécification "
+                "OpenStreetMap (https://wiki.openstreetmap.org/wiki/Key:opening_hours).")
+    return _single(params, judge, "opening-hours-value")
+
+
+def _phone(params: dict[str, Any]) -> Rule:
+    import phonenumbers
+
+    def valid(text: str, region: str | None) -> bool:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            return False
+        return phonenumbers.is_valid_number(number) or (
+            region is not None and phonenumbers.is_valid_short_number(number))
+
+    def judge(value: Any) -> str | None:
+        text = str(value)
+        if valid(text, "FR") or valid(text, None):
+            return None
+        return ("Numéro de téléphone invalide : les numéros acceptés sont les numéros français "
+                "à 10 chiffres (01 99 00 27 37), internationaux avec le préfixe du pays "
+                "(+33 1 99 00 27 37) et les numéros courts (115, 3949).")
+    return _single(params, judge, "phone-number-value")
+
+
+BUILDERS: dict[str, Callable[[dict[str, Any]], Rule]] = {
+    "french-siret-value": _siret_like("Siret", "french-siret-value"),
+    "french-siren-value": _siret_like("Siren", "french-siren-value"),
+    "nomenclature-actes-value": _frformat("NomenclatureActe", "nomenclature-actes-value"),
+    "compare-columns-value": _compare,
+    "cohesive-columns-value": _cohesive,
+    "year-interval-value": _year_interval,
+    "sum-columns-value": _sum,
+    "one-of-required": _one_of_required,
+    "opening-hours-value": _opening_hours,
+    "phone-number-value": _phone,
+}
+
+
+def build_rules(descriptor: dict[str, Any], schema_label: str) -> tuple[list[Rule],
+                                                                        list[CheckProblem]]:
+    """The schema's ``custom_checks`` as rules, and the checks that cannot run.
+
+    An unknown check is a warning naming it (the file is checked without it, never
+    silently); a known check with missing or wrong parameters is an error naming the schema,
+    since the schema as published is then unusable as data.gouv.fr runs it.
+    """
+    rules: list[Rule] = []
+    problems: list[CheckProblem] = []
+    declared = descriptor.get("custom_checks") or []
+    if not isinstance(declared, list):
+        declared = [declared]
+    for i, spec in enumerate(declared):
+        name = spec.get("name") if isinstance(spec, dict) else None
+        where = f"custom_checks[{i}] of schema {schema_label}"
+        if not isinstance(name, str):
+            problems.append(CheckProblem(str(name), f"{where} has no `name`",
+                                         "Each custom check needs a name and params.",
+                                         "error", "check-error"))
+            continue
+        builder = BUILDERS.get(name)
+        if builder is None:
+            known = ", ".join(sorted(BUILDERS))
+            problems.append(CheckProblem(
+                name, f"custom check {name!r} ({where}) is unknown to opendata: the file is "
+                "checked without it", f"Known custom checks: {known}.", "warning",
+                "unknown-custom-check"))
+            continue
+        params = spec.get("params", {})
+        try:
+            if not isinstance(params, dict):
+                raise CheckParamError(f"`params` must be a mapping, not {params!r}")
+            rules.append(builder(params))
+        except CheckParamError as exc:
+            problems.append(CheckProblem(
+                name, f"custom check {name!r} ({where}) cannot run: {exc}",
+                f"Fix the check's `params` in the schema {schema_label}.", "error",
+                "check-error"))
+    return rules, problems
+
+
+def field_names_used(rules: Sequence[Rule]) -> set[str]:
+    return {c for r in rules for c in r.columns}
+
+
+@attrs.define(kw_only=True, repr=False)
+class RulesCheck(Check):
+    """Frictionless check running the rules on each row, in the same pass as the types."""
+
+    type = "opendata-custom-checks"
+    Errors = [CustomCheckError]
+    rules: list[Rule] = attrs.field(factory=list)
+
+    def validate_row(self, row: Any) -> Iterator[errors.Error]:
+        present = list(row.field_names)
+        cells = [str(v) if v is not None else "" for v in row.cells]
+        for rule in self.rules:
+            if rule.stopped:
+                continue
+            if rule.header_check is not None:
+                note = rule.header_check(present)
+                if note:
+                    rule.stopped = True  # once per file, as a header problem
+                    yield CustomCheckError(note=note, cells=cells, row_number=1,
+                                           code=rule.code, field_name=None)
+                    continue
+            values = [row.get(c) if c in present else None for c in rule.columns]
+            if isinstance(values, list) and rule.skip_missing and any(v is None for v in values):
+                continue
+            note = rule.judge(values)
+            if note:
+                yield CustomCheckError(note=note, cells=cells, row_number=row.row_number,
+                                       code=rule.code,
+                                       field_name=rule.at if rule.at in present else None)
