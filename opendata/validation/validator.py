@@ -9,6 +9,7 @@ already broken, so one typo does not produce a cascade of follow-up errors.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,7 +21,12 @@ from opendata._version import __version__
 from opendata.catalog.config import CONFIG_FILE, load_json_schema
 from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog, path_is_safe
 from opendata.catalog.scaffold import download_url_issue, placeholder_issues
-from opendata.catalog.schemas import ResolvedSchema, SchemaRefError, resolve_schema
+from opendata.catalog.schemas import (
+    ResolvedSchema,
+    SchemaRefError,
+    national_catalogue,
+    resolve_schema,
+)
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.validation.cache import Cache
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
@@ -283,14 +289,27 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
 
 
 def _published_label(datagouv: dict[str, str] | None) -> str | None:
-    """``scdl/subventions 2.1.1`` for a national schema: judged as data.gouv.fr judges it."""
-    return f"{datagouv['name']} {datagouv['version']}" if datagouv else None
+    """``scdl/subventions 2.1.1`` for a schema schema.data.gouv.fr publishes (a resource
+    declaring it is judged as data.gouv.fr judges it); None for others, including a
+    catalog's own additions to its copy of the catalogue, which data.gouv.fr does not know."""
+    if not datagouv:
+        return None
+    if datagouv["version"] not in _shipped_versions().get(datagouv["name"], ()):
+        return None
+    return f"{datagouv['name']} {datagouv['version']}"
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_versions() -> dict[str, frozenset[str]]:
+    """The versions schema.data.gouv.fr publishes, from the copy shipped with opendata."""
+    return {s.name: frozenset(v.version for v in s.versions)
+            for s in national_catalogue(None).schemas.values()}
 
 
 def _schema_label(schema: ResolvedSchema, catalog: Catalog) -> str:
     """How messages name a schema: its national name, else its file, else 'the inline schema'."""
     if schema.datagouv:
-        return _published_label(schema.datagouv) or ""
+        return f"{schema.datagouv['name']} {schema.datagouv['version']}"
     if schema.file is not None:
         try:
             return catalog.rel(schema.file)
