@@ -271,3 +271,27 @@ def test_the_written_workflows_keep_the_repository_workflows_pinned_actions(
         assert uses.findall(theirs) == uses.findall(ours), name
         data = yaml.safe_load(theirs)
         assert data["permissions"] == {}
+
+
+@pytest.mark.parametrize(("remote", "web", "raw"), [
+    ("https://github.com/org/cat.git", "https://github.com/org/cat",
+     "https://raw.githubusercontent.com/org/cat/{ref}/{path}"),
+    ("git@github.com:org/cat", "https://github.com/org/cat",
+     "https://raw.githubusercontent.com/org/cat/{ref}/{path}"),
+    ("https://gitlab.com/group/sub/cat.git/", "https://gitlab.com/group/sub/cat",
+     "https://gitlab.com/group/sub/cat/-/raw/{ref}/{path}"),
+])
+def test_repository_urls_from_remotes(remote: str, web: str, raw: str) -> None:
+    from opendata.catalog.scaffold import repository_from_url
+
+    assert repository_from_url(remote) == {"url": web, "raw_url": raw, "ref": "main"}
+    assert repository_from_url("https://example.org/git/cat") == {}
+
+
+def test_init_takes_the_repository_as_an_option(tmp_path: Path) -> None:
+    result = run("init", str(tmp_path), *OPTIONS, "--repository", "https://github.com/o/c")
+    assert result.exit_code == 0, result.output
+    assert load_config(tmp_path).repository["raw_url"] == \
+        "https://raw.githubusercontent.com/o/c/{ref}/{path}"
+    bad = run("init", str(tmp_path / "x"), *OPTIONS, "--repository", "https://example.org/c")
+    assert bad.exit_code == 2 and "is not a GitHub or GitLab URL" in bad.stderr
