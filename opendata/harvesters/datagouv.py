@@ -517,6 +517,35 @@ class DatagouvPortal(UploadMixin, Portal):
         self._seal(ds_id, desired, remote.stored_state)
         return self._after(ds_id, desired, remote.raw)
 
+    def find_adoptable(self, remote_id: str) -> Remote | None:
+        resp = self.http.request("GET", f"/api/1/datasets/{remote_id}/", action="read_dataset",
+                                 write=False)
+        if resp.status_code in (404, 410):
+            return None
+        if resp.status_code >= 400:
+            raise self._error(resp, f"read dataset {remote_id}", None)
+        raw = self.http.json(resp)
+        if not isinstance(raw, dict) or raw.get("deleted"):
+            return None
+        owner = (raw.get("extras") or {}).get(self.target.marker)
+        if owner and owner != self.catalog_id:
+            return None  # another catalog owns it: never taken over
+        return self.remote(raw)
+
+    def adopt(self, desired: Desired, remote: Remote, resources: dict[str, str]) -> Remote:
+        """Write our resource name into each imported resource's extras (so the update that
+        follows edits them in place, never adds copies), then update."""
+        raw = dict(remote.raw or {})
+        by_id = {str(r.get("id")): r for r in raw.get("resources") or []}
+        wanted = {r.name: r for r in desired.resources}
+        for name, res_id in sorted(resources.items()):
+            current, res = by_id.get(res_id), wanted.get(name)
+            if current is None or res is None:
+                continue
+            current["extras"] = {**(current.get("extras") or {}), RESOURCE_NAME_KEY: name}
+            self._put_resource(remote.id, res, current, desired)
+        return self.update(desired, self.remote(raw))
+
     def _seal(self, ds_id: str, desired: Desired, previous: dict[str, Any] | None = None) -> None:
         """The last write of a publish: extras (merged) with the fingerprint and state.
         Until it succeeds the portal keeps the old fingerprint, so an interrupted publish
