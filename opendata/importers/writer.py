@@ -96,7 +96,8 @@ def merge(remote: dict[str, Any], current: dict[str, Any] | None, *,
     out.update({k: v for k, v in remote.items() if k != "resources"})
     # the origin is where the dataset was first imported from: later reads (which may
     # see the identifier opendata gave it on adoption) do not move it
-    if origin_key(current.get(ORIGIN_KEY)) == origin_key(remote.get(ORIGIN_KEY)):
+    first = origin_key(current.get(ORIGIN_KEY))
+    if first is not None and first == origin_key(remote.get(ORIGIN_KEY)):
         out[ORIGIN_KEY] = current[ORIGIN_KEY]
     # a remote field that disappeared is removed, except what the portal cannot carry
     # (the importer never writes those keys, so they come from the steward)
@@ -104,7 +105,7 @@ def merge(remote: dict[str, Any], current: dict[str, Any] | None, *,
         if key in current and key not in remote and key in ("contact", "source", "themes",
                                                             "language", "version"):
             out[key] = current[key]
-    if "language" not in current and out.get("language") == default_language:
+    if default_language and "language" not in current and out.get("language") == default_language:
         del out["language"]  # the catalog default, written by publishing, not by the portal
     old_res = {r.get("name"): r for r in current.get("resources") or [] if isinstance(r, dict)}
     resources = []
