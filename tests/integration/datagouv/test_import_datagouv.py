@@ -44,10 +44,15 @@ def hand_made(udata_server: Any) -> dict[str, Any]:
     res = call(udata_server, "POST", f"/datasets/{ds['id']}/resources/", json={
         "title": "Arrêts (JSON)", "description": "Le fichier.", "filetype": "remote",
         "type": "main", "url": f"{udata_server.url}/api/1/site/", "format": "json"})
+    irve = call(udata_server, "POST", f"/datasets/{ds['id']}/resources/", json={
+        "title": "Bornes IRVE", "filetype": "remote", "type": "main", "format": "csv",
+        "url": f"{udata_server.url}/api/1/site/",
+        "schema": {"name": "etalab/schema-irve-statique", "version": "2.3.1"}})
     bare = call(udata_server, "POST", "/datasets/", json={
         "title": f"Sans ressource {run}", "description": "Aucune ressource.",
         "organization": org["id"], "license": odbl})
-    return {"run": run, "org": org, "dataset": ds, "resource": res, "bare": bare}
+    return {"run": run, "org": org, "dataset": ds, "resource": res, "irve": irve,
+            "bare": bare}
 
 
 def test_import_validate_adopt_unchanged(udata_server: Any, hand_made: dict[str, Any],
@@ -74,8 +79,12 @@ def test_import_validate_adopt_unchanged(udata_server: Any, hand_made: dict[str,
     assert got["origin"] == {"kind": "datagouv", "portal": udata_server.url,
                              "id": hand_made["dataset"]["id"],
                              "name": hand_made["dataset"]["slug"]}
-    assert [r["title"] for r in got["resources"]] == ["Arrêts (JSON)"]
-    assert got["resources"][0]["origin_id"] == hand_made["resource"]["id"]
+    by_title = {r["title"]: r for r in got["resources"]}
+    assert set(by_title) == {"Arrêts (JSON)", "Bornes IRVE"}
+    assert by_title["Arrêts (JSON)"]["origin_id"] == hand_made["resource"]["id"]
+    # a resource declaring a national schema keeps its {name, version}
+    assert by_title["Bornes IRVE"]["schema"] == {"name": "etalab/schema-irve-statique",
+                                                 "version": "2.3.1"}
     bare = next(i for i in report.items if i.remote == hand_made["bare"]["slug"])
     assert any("no resource" in w for w in bare.warnings)
 
@@ -105,7 +114,10 @@ def test_import_validate_adopt_unchanged(udata_server: Any, hand_made: dict[str,
     titles = [d["title"] for d in live["data"] if not d.get("deleted")]
     assert titles.count(hand_made["dataset"]["title"]) == 1
     raw = call(udata_server, "GET", f"/datasets/{hand_made['dataset']['id']}/")
-    assert [r["id"] for r in raw["resources"]] == [hand_made["resource"]["id"]]
+    assert {r["id"] for r in raw["resources"]} == {hand_made["resource"]["id"],
+                                                   hand_made["irve"]["id"]}
+    assert {(r.get("schema") or {}).get("name") for r in raw["resources"]} == {
+        None, "etalab/schema-irve-statique"}
 
 
 def test_unknown_organisation(udata_server: Any, tmp_path: Path) -> None:
