@@ -120,8 +120,8 @@ def test_a_dataset_without_resources_is_imported_with_a_warning(tmp_path: Path) 
     assert any("no description" in w for w in warnings)
 
 
-@responses.activate
-def test_a_failing_download_keeps_the_url(tmp_path: Path) -> None:
+def one_package_with_a_file() -> None:
+    """The portal lists one dataset whose only resource is http://files.test/gares.csv."""
     pkg = {"id": "p1", "name": "gares", "title": "Gares", "notes": "Les gares.",
            "license_id": "cc-by", "organization": {"name": "org", "title": "Org"},
            "extras": [], "tags": [],
@@ -129,6 +129,11 @@ def test_a_failing_download_keeps_the_url(tmp_path: Path) -> None:
                           "url": "http://files.test/gares.csv"}]}
     responses.post(f"{SITE}/api/3/action/package_search",
                    json={"success": True, "result": {"count": 1, "results": [pkg]}})
+
+
+@responses.activate
+def test_a_failing_download_keeps_the_url(tmp_path: Path) -> None:
+    one_package_with_a_file()
     responses.get("http://files.test/gares.csv", status=503)
     root = catalog(tmp_path)
     report = import_catalog(SITE, root, kind="ckan", download=True)
@@ -139,13 +144,7 @@ def test_a_failing_download_keeps_the_url(tmp_path: Path) -> None:
 
 @responses.activate
 def test_a_file_larger_than_the_limit_keeps_the_url(tmp_path: Path) -> None:
-    pkg = {"id": "p1", "name": "gares", "title": "Gares", "notes": "Les gares.",
-           "license_id": "cc-by", "organization": {"name": "org", "title": "Org"},
-           "extras": [], "tags": [],
-           "resources": [{"id": "r1", "name": "Liste", "format": "CSV",
-                          "url": "http://files.test/gares.csv"}]}
-    responses.post(f"{SITE}/api/3/action/package_search",
-                   json={"success": True, "result": {"count": 1, "results": [pkg]}})
+    one_package_with_a_file()
     responses.get("http://files.test/gares.csv", body=b"x" * 5000)
     root = catalog(tmp_path)
     report = import_catalog(SITE, root, kind="ckan", download=True, max_bytes=1000)
