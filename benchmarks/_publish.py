@@ -23,7 +23,8 @@ def read_env(path: Path) -> dict[str, str]:
 def make_catalog(root: Path, n: int, run: str, target_yaml: str) -> None:
     """``n`` datasets of one small French CSV each, and ``harvesters/bench.yaml``."""
     shutil.copyfile(REPO / "opendata.yaml", root / "opendata.yaml")
-    shutil.copytree(REPO / "licences", root / "licences")
+    if (REPO / "licences").is_dir():  # the registry is built in; a catalog may add some
+        shutil.copytree(REPO / "licences", root / "licences")
     (root / "harvesters").mkdir()
     (root / "harvesters" / "bench.yaml").write_text(target_yaml)
     for i in range(n):
