@@ -33,10 +33,16 @@ SAFE_FILE = re.compile(r"[^A-Za-z0-9._-]+")
 HEADER = "# Imported by `opendata import`; a re-import updates the fields the portal carries.\n"
 
 
+#: libyaml when installed: a re-import parses and writes every manifest of the catalog
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def dump_manifest(manifest: dict[str, Any]) -> str:
     ordered = {k: manifest[k] for k in ORDER if k in manifest}
     ordered.update({k: v for k, v in manifest.items() if k not in ordered})
-    return HEADER + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
+    return HEADER + yaml.dump(ordered, Dumper=_DUMPER, sort_keys=False, allow_unicode=True,
+                              width=100)
 
 
 def existing_manifests(root: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
@@ -47,7 +53,7 @@ def existing_manifests(root: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
         return out
     for file in sorted(base.glob(f"*/{MANIFEST}")):
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
         except (OSError, yaml.YAMLError, UnicodeDecodeError):
             data = None
         out[file.parent.name] = (file, data if isinstance(data, dict) else {})
