@@ -5,6 +5,7 @@ Keep this file small; tests of one area put their own fixtures in their folder's
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from opendata.cli import main
+
+# Fails the run if a test token appears in any output, log or report of the suite.
+pytest_plugins = ["reliability.secret_scan"]
 
 FIXTURE_CATALOG = Path(__file__).parent / "fixtures" / "catalog"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -68,3 +72,8 @@ def _line_of(file: Path, needle: str) -> int:
 def line_of():
     """``line_of(file, needle)``: 1-based number of the first line containing ``needle``."""
     return _line_of
+
+
+# No test input may reach the CLI's last-resort handler: under the suite it re-raises, so
+# an unexpected exception fails the test that caused it instead of becoming exit 70.
+os.environ.setdefault("OPENDATA_RAISE_UNEXPECTED", "1")

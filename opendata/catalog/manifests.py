@@ -8,9 +8,10 @@ the catalog; the others become :class:`Dataset` objects whose fields are read le
 
 from __future__ import annotations
 
+import stat as stat_mod
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from opendata.catalog.config import CatalogConfig, LicenceRegistry, load_config, load_licences
 from opendata.catalog.issues import Issue
@@ -78,18 +79,78 @@ class Resource:
     def file(self) -> Path | None:
         """Absolute path of a local resource, or None when remote or unsafe.
 
-        A path that is absolute or climbs out of the dataset folder (``..``) is refused
-        here, so no later step can read outside the catalog by accident.
+        A path that is absolute, climbs out of the dataset folder (``..``) or leads out of
+        it through a symbolic link is refused here, so no later step (packages, zips,
+        uploads) can read outside the catalog by accident.
         """
-        if not isinstance(self.path, str) or not path_is_safe(self.path):
+        if not isinstance(self.path, str):
             return None
-        return self.dataset_dir / self.path
+        file, problem = locate(self.dataset_dir, self.path)
+        return None if problem is not None and problem.code == "unsafe-path" else file
 
 
 def path_is_safe(path: str) -> bool:
-    """True for a relative POSIX path that stays inside its folder."""
+    """True for a relative POSIX path that stays inside its folder (by its text alone;
+    :func:`inside` also follows symbolic links)."""
+    if not isinstance(path, str) or not path or "\x00" in path:
+        return False
     p = PurePosixPath(path.replace("\\", "/"))
-    return bool(path) and not p.is_absolute() and ".." not in p.parts and ":" not in path
+    return not p.is_absolute() and ".." not in p.parts and ":" not in path
+
+
+class PathProblem(NamedTuple):
+    """Why a path cannot be used: a stable code, a message and what to do."""
+
+    code: str
+    message: str
+    hint: str
+
+
+def inside(folder: Path, file: Path) -> bool:
+    """True when ``file``, with every symbolic link followed, is inside ``folder`` (also
+    resolved).  A link to ``/etc/passwd`` or to another dataset's folder is outside."""
+    try:
+        return file.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):  # a link loop
+        return False
+
+
+def locate(folder: Path, path: str) -> tuple[Path | None, PathProblem | None]:
+    """Resolve ``path`` (relative, from a manifest) in ``folder``; return the file, or the
+    problem: ``unsafe-path`` (absolute, ``..``, a link leading outside), ``missing-file``,
+    ``not-a-file`` (a folder, FIFO, device).  The file returned is the path inside the
+    folder (links within the folder are followed when read)."""
+    shown = path if isinstance(path, str) else repr(path)
+    if not path_is_safe(path):
+        return None, PathProblem("unsafe-path", f"path {shown!r} leaves its folder",
+                                 "Paths are relative to the dataset folder: no absolute "
+                                 "paths, no '..'.")
+    file = folder / path
+    if not inside(folder, file):
+        return None, PathProblem(
+            "unsafe-path", f"path {shown!r} is a symbolic link leading outside its "
+            "folder", "Copy the file into the dataset folder instead of linking to it: "
+            "opendata never reads files from outside the catalog.")
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        return file, PathProblem("missing-file", f"file {shown!r} not found", "")
+    except OSError as exc:
+        return file, PathProblem("unreadable-file", f"file {shown!r} cannot be read "
+                                 f"({exc.strerror})", "Check the file's permissions.")
+    if stat_mod.S_ISDIR(st.st_mode):
+        return file, PathProblem("not-a-file", f"{shown!r} is a folder, not a file",
+                                 "Point `path:` at a file inside that folder.")
+    if not stat_mod.S_ISREG(st.st_mode):
+        return file, PathProblem("not-a-file", f"{shown!r} is not a regular file (a FIFO, "
+                                 "socket or device)", "Replace it by an ordinary file.")
+    try:
+        with file.open("rb"):  # permissions, and what os.access cannot tell (ACLs, root)
+            pass
+    except OSError as exc:
+        return file, PathProblem("unreadable-file", f"file {shown!r} cannot be read "
+                                 f"({exc.strerror})", "Check the file's permissions.")
+    return file, None
 
 
 class ManifestFields:
@@ -247,6 +308,10 @@ def load_catalog(root: Path | str) -> Catalog:
     issues: list[Issue] = []
     for file in manifest_files(root):
         try:
+            if not inside(root, file):
+                raise ManifestError("the dataset folder or its manifest is a symbolic link "
+                                    "leading outside the catalog", "Copy the dataset into "
+                                    "datasets/ instead of linking to it.", path=str(file))
             datasets.append(load_dataset(file))
         except ManifestError as exc:
             rel = file.relative_to(root).as_posix()

@@ -23,8 +23,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from opendata.catalog.config import packaged_validation
-from opendata.catalog.manifests import path_is_safe
+from opendata.catalog.manifests import inside, locate, path_is_safe
+from opendata.catalog.yamlio import read_regular
 from opendata.errors import OpendataError, PortalError, UsageError
 
 SDG_SUBDIR = "schema.data.gouv.fr"
@@ -401,17 +404,74 @@ def _read_schema_file(file: Path, _mtime: int) -> dict[str, Any]:
     return _read_json(file)
 
 
+#: The shape of a Table Schema opendata relies on (frictionless checks the rest): every
+#: later step -- validation, data packages, README field tables, DCAT -- reads these keys.
+TABLE_SCHEMA_SHAPE: dict[str, Any] = {
+    "type": "object",
+    "required": ["fields"],
+    "properties": {
+        "fields": {"type": "array", "items": {
+            "type": "object", "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "title": {"type": "string"}, "description": {"type": "string"},
+                "type": {"type": "string", "enum": [
+                    "string", "number", "integer", "boolean", "object", "array", "date",
+                    "time", "datetime", "year", "yearmonth", "duration", "geopoint",
+                    "geojson", "any"]},
+                "format": {"type": "string"},
+                "decimalChar": {"type": "string", "minLength": 1},
+                "groupChar": {"type": "string"},
+                "trueValues": {"type": "array", "items": {"type": "string"}},
+                "falseValues": {"type": "array", "items": {"type": "string"}},
+                "constraints": {"type": "object"},
+                "missingValues": {"type": "array", "items": {"type": "string"}},
+            }}},
+        "missingValues": {"type": "array", "items": {"type": "string"}},
+        "primaryKey": {"type": ["string", "array"], "items": {"type": "string"}},
+        "foreignKeys": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_SHAPE = jsonschema.Draft202012Validator(TABLE_SCHEMA_SHAPE)
+#: a Table Schema larger than this is not one
+MAX_SCHEMA_BYTES = 16 << 20
+
+
+def check_table_schema(data: Any, where: str) -> dict[str, Any]:
+    """``data`` if it has the shape of a Table Schema, else :class:`SchemaRefError` naming
+    ``where`` (the schema file, or "the inline schema") and the faulty key."""
+    err = next(iter(sorted(_SHAPE.iter_errors(data), key=lambda e: list(e.absolute_path))),
+               None)
+    if err is not None:
+        at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        raise SchemaRefError(f"{where} is not a valid Table Schema: "
+                             f"{at.lstrip('.') or '(top level)'}: {err.message[:200]}",
+                             f"Fix {where}: see https://specs.frictionlessdata.io/table-schema/.")
+    return data
+
+
 def _read_json(file: Path) -> dict[str, Any]:
+    """A Table Schema file: a regular file (not a folder or FIFO), bounded, valid JSON of
+    the right shape; every problem is a :class:`SchemaRefError` naming the file."""
+    label = f"schema file {file}"
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(file, MAX_SCHEMA_BYTES).decode("utf-8"))
     except FileNotFoundError:
-        raise SchemaRefError(f"schema file {file} not found") from None
-    except ValueError as exc:
-        raise SchemaRefError(f"schema file {file} is not valid JSON: {exc}",
+        raise SchemaRefError(f"{label} not found") from None
+    except json.JSONDecodeError as exc:
+        raise SchemaRefError(f"{label} is not valid JSON: {exc}",
                              "Fix the JSON syntax at that position.") from None
+    except ValueError as exc:  # bad UTF-8, a folder, a FIFO, too large
+        raise SchemaRefError(f"{label} {exc}" if not isinstance(exc, UnicodeDecodeError)
+                             else f"{label} is not UTF-8 text",
+                             "Point `schema:` at a Table Schema JSON file.") from None
+    except OSError as exc:
+        raise SchemaRefError(f"{label} cannot be read ({exc.strerror})") from None
+    except RecursionError:
+        raise SchemaRefError(f"{label} is nested too deeply to be a Table Schema") from None
     if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
         raise SchemaRefError(f"{file} is not a Table Schema (no `fields` list)")
-    return data
+    return check_table_schema(data, str(file))
 
 
 def _resolve_national(name: str, version: str, root: Path) -> ResolvedSchema:
@@ -456,16 +516,25 @@ def reference_of_url(url: str) -> dict[str, str] | None:
 def resolve_schema(ref: Any, dataset_dir: Path, root: Path) -> ResolvedSchema:
     """Turn a manifest ``schema`` value into a descriptor; raises :class:`SchemaRefError`."""
     if isinstance(ref, str):
-        if not path_is_safe(ref):
-            raise SchemaRefError(f"schema path {ref!r} leaves the dataset folder",
+        file, problem = locate(dataset_dir, ref)
+        if problem is not None and problem.code == "unsafe-path":
+            raise SchemaRefError(f"schema path {ref!r} leaves the dataset folder"
+                                 + (" through a symbolic link" if "link" in problem.message
+                                    else ""),
                                  "Use a path inside the dataset folder, or {shared: NAME} "
                                  "for a schema of validation/schemas/.")
-        file = dataset_dir / ref
+        assert file is not None
+        if problem is not None and problem.code == "not-a-file":
+            raise SchemaRefError(f"schema path {ref!r} {problem.message.split(' ', 1)[1]}",
+                                 "Point `schema:` at a Table Schema JSON file.")
         return ResolvedSchema(_read_json(file), file=file)
     if isinstance(ref, dict) and "shared" in ref:
         name = str(ref["shared"])
         folder = root / "validation" / "schemas"
         file = folder / f"{name}.json"
+        if not path_is_safe(name) or "/" in name or not inside(folder, file):
+            raise SchemaRefError(f"shared schema name {name!r} leaves validation/schemas/",
+                                 "Give the file name without .json, e.g. {shared: points}.")
         if not file.is_file():
             known = sorted(p.stem for p in folder.glob("*.json"))
             close = difflib.get_close_matches(name, known, n=3)
@@ -477,7 +546,7 @@ def resolve_schema(ref: Any, dataset_dir: Path, root: Path) -> ResolvedSchema:
     if isinstance(ref, dict) and "name" in ref and "version" in ref:
         return _resolve_national(str(ref["name"]), str(ref["version"]), root)
     if isinstance(ref, dict) and "fields" in ref:
-        return ResolvedSchema(dict(ref))
+        return ResolvedSchema(check_table_schema(dict(ref), "the inline schema"))
     raise SchemaRefError("schema must be a file path, {shared: NAME}, {name, version} or an "
                          "inline Table Schema")
 

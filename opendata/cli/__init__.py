@@ -2,13 +2,23 @@
 
 Each command parses options, calls one library function, renders its result.  Errors are
 caught once, here: an :class:`~opendata.errors.OpendataError` prints its message and hint
-on stderr and exits with its code; nothing else is expected, so anything else is a bug and
-keeps its traceback.
+on stderr and exits with its code.  Ctrl-C prints one line and exits 130.  Anything else is
+a bug: the last-resort handler prints one line naming the command and a crash report (with
+every secret masked) and exits 70 -- a user never gets a traceback.  Under the test suite,
+``OPENDATA_RAISE_UNEXPECTED=1`` makes it re-raise instead, so that no test input can reach
+it unnoticed.
+
+Everything the commands print goes through a masking stream: a secret that slipped into
+some text (a portal quoting our request headers back) is replaced by ``***`` on its way out.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +26,99 @@ import click
 
 from opendata._version import __version__
 from opendata.catalog.config import find_root
-from opendata.errors import EXIT_USAGE, OpendataError
+from opendata.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    OpendataError,
+    mask_secrets,
+    register_env_secrets,
+)
+
+#: set (to anything) to re-raise unexpected exceptions instead of the one-line report
+RAISE_ENV = "OPENDATA_RAISE_UNEXPECTED"
+#: folder for crash reports (default: the system's temporary folder)
+CRASH_DIR_ENV = "OPENDATA_CRASH_DIR"
+
+
+class _MaskingStream:
+    """A text stream proxy that masks registered secrets in everything written.
+
+    It exposes no ``buffer``, so click cannot bypass it by writing bytes underneath."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(mask_secrets(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer":
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+def write_crash_report(command: str, exc: BaseException) -> Path:
+    """Write the traceback of an unexpected error, secrets masked, and return its path."""
+    register_env_secrets()
+    folder = Path(os.environ.get(CRASH_DIR_ENV) or tempfile.gettempdir())
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = "\n".join([
+        f"opendata {__version__} crash report ({stamp})",
+        f"command: {' '.join(['opendata', *sys.argv[1:]])}",
+        f"python: {sys.version.split()[0]} on {sys.platform}",
+        "",
+        "".join(traceback.format_exception(exc)),
+        "Please report this at the project's issue tracker, with this file.",
+    ])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"opendata-crash-{stamp}-", suffix=".txt",
+                                    dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(mask_secrets(text))
+        return Path(name)
+    except OSError:
+        return folder / "(crash report could not be written)"
+
+
+def _command_name(ctx: click.Context) -> str:
+    args = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    return args[0] if args else "(no command)"
 
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        name = _command_name(ctx)
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _MaskingStream(out), _MaskingStream(err)  # type: ignore[assignment]
         try:
             return super().invoke(ctx)
         except OpendataError as exc:
-            click.secho(f"error: {exc.message}", fg="red", err=True)
+            click.secho(f"error: {mask_secrets(exc.message)}", fg="red", err=True)
             if exc.hint:
-                click.echo(f"hint: {exc.hint}", err=True)
+                click.echo(f"hint: {mask_secrets(exc.hint)}", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo(f"interrupted: opendata {name} stopped; outputs already in place "
+                       "were left as they were", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except BrokenPipeError:  # `opendata plan | head`: the reader left, nothing to say
+            sys.stdout, sys.stderr = out, err
+            ctx.exit(1)
+        except Exception as exc:
+            if os.environ.get(RAISE_ENV):
+                raise
+            report = write_crash_report(name, exc)
+            click.echo(f"internal error: opendata {name} failed unexpectedly "
+                       f"({type(exc).__name__}); this is a bug, full report in {report}",
+                       err=True)
+            ctx.exit(EXIT_INTERNAL)
+        finally:
+            sys.stdout, sys.stderr = out, err
 
 
 class Context:

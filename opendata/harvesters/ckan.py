@@ -82,7 +82,8 @@ class CkanPortal(Portal):
     def make_http(self, dry_run: bool) -> HttpClient:
         return HttpClient(self.target.url, secret_header="Authorization",
                           secret=self.target.token(), dry_run=dry_run,
-                          user_agent="opendata (CKAN harvester)")
+                          user_agent="opendata (CKAN harvester)",
+                          **self.target.http_settings())
 
     # -- the action API -------------------------------------------------------------------
 

@@ -136,7 +136,8 @@ class DatagouvPortal(UploadMixin, Portal):
     def make_http(self, dry_run: bool) -> HttpClient:
         """``X-API-KEY`` from the env; without it reads are anonymous (public datasets only)."""
         return HttpClient(self.target.url, secret_header="X-API-KEY", secret=self.target.token(),
-                          dry_run=dry_run, user_agent="opendata (data.gouv.fr harvester)")
+                          dry_run=dry_run, user_agent="opendata (data.gouv.fr harvester)",
+                          **self.target.http_settings())
 
     # ---------------------------------------------------------------- HTTP helpers ----
 

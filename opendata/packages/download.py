@@ -103,17 +103,32 @@ def _file_name(url: str) -> str:
 
 
 def fetch_url(url: str, folder: Path, *, progress: ByteProgress | None = None,
-              attempts: int = 4, timeout: float = 60, session: Any = None) -> tuple[Path, bool]:
+              attempts: int = 4, timeout: float = 60, session: Any = None,
+              deadline: float = 6 * 3600.0,
+              notify: Callable[[str], None] | None = None) -> tuple[Path, bool]:
     """Download ``url`` into ``folder``; return (zip path, whether a resume happened).
+
+    ``timeout`` bounds each wait for bytes (a stalled server fails that attempt),
+    ``deadline`` the whole download, retries included; ``notify`` gets a line when
+    no byte has come for a third of ``timeout`` (default: stderr).
 
     Bytes go to ``<name>.part``; a broken connection is retried from where it stopped with
     ``Range: bytes=N-`` (a server answering 200 instead of 206 sends the whole file again,
     which is handled).  Only a complete file is renamed to ``<name>``.  When every attempt
     fails the ``.part`` stays, and running the command again resumes it.
     """
+    import sys
+    import threading
+    import time
+
     import requests
     import urllib3
 
+    if notify is None:
+        def notify(message: str) -> None:
+            print(f"opendata: {message}", file=sys.stderr, flush=True)
+
+    started = time.monotonic()
     sess = session or requests.Session()
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / _file_name(url)
@@ -122,11 +137,21 @@ def fetch_url(url: str, folder: Path, *, progress: ByteProgress | None = None,
     resumed = False
     last_error = "no attempt made"
     for _attempt in range(max(1, attempts)):
+        remaining = deadline - (time.monotonic() - started)
+        if remaining <= 0:
+            last_error = f"no complete download within the {deadline:.0f} s deadline"
+            break
         have = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={have}-", "Accept-Encoding": "identity"} if have else \
             {"Accept-Encoding": "identity"}
         try:
-            with sess.get(url, headers=headers, stream=True, timeout=timeout) as resp:
+            watch = threading.Timer(max(1.0, timeout / 3), notify, args=(
+                f"waiting for {url}: no data for {max(1.0, timeout / 3):.0f} s (giving up "
+                f"after {timeout:.0f} s without data; what arrived is kept)",))
+            watch.daemon = True
+            watch.start()
+            with sess.get(url, headers=headers, stream=True,
+                          timeout=min(timeout, remaining)) as resp:
                 if resp.status_code == 416 and have:
                     part.unlink()  # our partial file does not fit the server's file
                     last_error = "server refused the range; starting again"
@@ -157,13 +182,25 @@ def fetch_url(url: str, folder: Path, *, progress: ByteProgress | None = None,
                     read = getattr(resp.raw, "read1", None) or resp.raw.read
                     while chunk := read(CHUNK):
                         fh.write(chunk)
+                        fh.flush()
                         have += len(chunk)
                         if progress:
                             progress(have, total)
+                        if time.monotonic() - started > deadline:
+                            raise TimeoutError("deadline")
         except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError,
-                requests.exceptions.ChunkedEncodingError, ConnectionError) as exc:
-            last_error = f"connection lost ({type(exc).__name__})"
+                requests.exceptions.ChunkedEncodingError, ConnectionError,
+                TimeoutError) as exc:
+            last_error = ("stalled: no data for "
+                          f"{min(timeout, remaining):.0f} s" if "timed out" in str(exc).lower()
+                          or isinstance(exc, requests.Timeout | TimeoutError)
+                          else f"connection lost ({type(exc).__name__})")
             continue
+        except requests.RequestException as exc:  # invalid URL, too many redirects
+            raise PortalError(f"{url}: cannot download ({type(exc).__name__}: "
+                              f"{str(exc)[:200]})", "Check the URL.") from None
+        finally:
+            watch.cancel()
         if total is not None and have < total:
             last_error = f"connection closed at {have} of {total} bytes"
             continue

@@ -19,7 +19,14 @@ import jsonschema
 
 from opendata._version import __version__
 from opendata.catalog.config import CONFIG_FILE, load_json_schema
-from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog, path_is_safe
+from opendata.catalog.manifests import (
+    Catalog,
+    Dataset,
+    PathProblem,
+    Resource,
+    load_catalog,
+    locate,
+)
 from opendata.catalog.scaffold import download_url_issue, placeholder_issues
 from opendata.catalog.schemas import (
     ResolvedSchema,
@@ -69,14 +76,17 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
         report.datasets.setdefault(ds.name, DatasetResult(name=ds.name,
                                                           manifest=catalog.rel(ds.manifest)))
     _check_unique_names(catalog, report, wanted)
+    # impossible dates (2006-02-30) pass the pattern; the format checker refuses them
     validator = jsonschema.Draft202012Validator(
-        load_json_schema(catalog.root, "dataset.schema.json"))
+        load_json_schema(catalog.root, "dataset.schema.json"),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     for i, ds in enumerate(selected, 1):
         if progress:
             progress(f"[{i}/{len(selected)}] {ds.name}")
-        for issue in _check_dataset(catalog, ds, validator):
+        errors = list(validator.iter_errors(ds.raw))
+        for issue in _check_dataset(catalog, ds, validator, errors):
             report.add(issue)
-        _check_resources(catalog, ds, report, cache)
+        _check_resources(catalog, ds, report, cache, _broken_resources(ds, errors))
     no_url = download_url_issue(CONFIG_FILE, catalog.config.repository,
                                 any(r.path for ds in selected for r in ds.resources))
     if no_url:
@@ -179,10 +189,10 @@ def _describe_node(schema: dict[str, Any]) -> str | None:
     return schema.get("description") if isinstance(schema, dict) else None
 
 
-def _check_dataset(catalog: Catalog, ds: Dataset,
-                   validator: jsonschema.Validator) -> list[Issue]:
+def _check_dataset(catalog: Catalog, ds: Dataset, validator: jsonschema.Validator,
+                   errors: list[jsonschema.ValidationError] | None = None) -> list[Issue]:
     issues: list[Issue] = []
-    for err in validator.iter_errors(ds.raw):
+    for err in validator.iter_errors(ds.raw) if errors is None else errors:
         issues.extend(_schema_issue(catalog, ds, err))
     rel = catalog.rel(ds.manifest)
     issues.extend(placeholder_issues(ds, rel))
@@ -229,6 +239,40 @@ def _check_dataset(catalog: Catalog, ds: Dataset,
     return issues
 
 
+_COMMON_ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1", "iso-8859-15", "utf-16",
+                     "ascii", "mac-roman", "cp850"]
+
+
+def _check_encoding(name: Any) -> tuple[str, str] | None:
+    """(message, hint) when ``name`` is not a text encoding Python knows, else None."""
+    import codecs
+
+    if name is None:
+        return None
+    try:
+        info = codecs.lookup(str(name))
+        if getattr(info, "_is_text_encoding", True):
+            return None
+        problem = f"{name!r} is not a text encoding (it is a {info.name} codec)"
+    except LookupError:
+        problem = f"unknown encoding {name!r}"
+    close = difflib.get_close_matches(str(name).lower(), _COMMON_ENCODINGS, n=3, cutoff=0.5)
+    return problem, ((f"Did you mean {' or '.join(close)}? " if close else "")
+                     + "French files are usually utf-8 or cp1252.")
+
+
+def _broken_resources(ds: Dataset, errors: list[jsonschema.ValidationError]) -> set[int]:
+    """Indexes of resources whose manifest entry breaks the JSON Schema."""
+    broken: set[int] = set()
+    for err in errors:
+        path = list(err.absolute_path)
+        if len(path) >= 2 and path[0] == "resources" and isinstance(path[1], int):
+            broken.add(path[1])
+        elif path[:1] == ["resources"]:
+            broken.update(r.index for r in ds.resources)
+    return broken
+
+
 def _resource_issue(catalog: Catalog, ds: Dataset, res: Resource, key: str, msg: str,
                     hint: str | None, code: str, severity: str = "error") -> Issue:
     line, col = ds.where("resources", res.index, key)
@@ -238,37 +282,40 @@ def _resource_issue(catalog: Catalog, ds: Dataset, res: Resource, key: str, msg:
 
 
 def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
-                     cache: Cache | None) -> None:
+                     cache: Cache | None, broken: set[int] | None = None) -> None:
+    """Check each resource's file and data; ``broken`` resources (their manifest entry
+    fails the JSON Schema) are skipped: their dialect or schema cannot be trusted."""
     result = report.datasets[ds.name]
+    broken = broken or set()
     for res in ds.resources:
         path = res.path
         if path is None:
             continue
-        if not isinstance(path, str) or not path_is_safe(path):
-            report.add(_resource_issue(
-                catalog, ds, res, "path", f"path {path!r} leaves the dataset folder",
-                "Paths are relative to the dataset folder: no absolute paths, no '..'.",
-                "unsafe-path"))
+        if res.index in broken:
+            continue  # its manifest entry already has an error: no cascade
+        file, problem = locate(ds.dir, path) if isinstance(path, str) else (None, PathProblem(
+            "unsafe-path", f"path {path!r} is not text", "Write `path: file.csv`."))
+        if problem is not None:
+            hint = problem.hint
+            if problem.code == "missing-file":
+                siblings = sorted(p.name for p in ds.dir.iterdir() if p.name != "dataset.yaml")
+                close = [c for c in difflib.get_close_matches(path, siblings, n=3)
+                         if c != path][:1]
+                hint = (f"Did you mean {close[0]!r}?" if close else
+                        f"Files in the folder: {', '.join(siblings) or 'none'}.")
+            message = problem.message
+            if problem.code == "missing-file" and file is not None:
+                message = f"data file {catalog.rel(file)} not found"
+            elif problem.code == "unsafe-path" and "link" not in message:
+                message = f"path {path!r} leaves the dataset folder"
+            elif file is not None:
+                message = message.replace(repr(path), catalog.rel(file), 1)
+                if problem.code == "unreadable-file":
+                    message = "data " + message
+            report.add(_resource_issue(catalog, ds, res, "path", message, hint, problem.code))
             continue
-        file = res.file
         assert file is not None
         rel = catalog.rel(file)
-        if not file.is_file():
-            siblings = sorted(p.name for p in ds.dir.iterdir() if p.name != "dataset.yaml")
-            close = difflib.get_close_matches(path, siblings, n=1)
-            report.add(_resource_issue(
-                catalog, ds, res, "path", f"data file {rel} not found",
-                f"Did you mean {close[0]!r}?" if close else
-                f"Files in the folder: {', '.join(siblings) or 'none'}.", "missing-file"))
-            continue
-        try:
-            with file.open("rb"):
-                pass
-        except OSError as exc:
-            report.add(_resource_issue(catalog, ds, res, "path",
-                                       f"data file {rel} cannot be read ({exc.strerror})",
-                                       "Check the file's permissions.", "unreadable-file"))
-            continue
         if not res.is_tabular:
             continue
         if res.schema is None:
@@ -276,6 +323,12 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
                 catalog, ds, res, "format", f"tabular resource {res.name!r} has no Table "
                 "Schema: its content is not checked", "Generate one with `opendata infer "
                 f"{rel}` and reference it with `schema:`.", "no-schema", "warning"))
+            continue
+        encoding_problem = _check_encoding(res.dialect.get("encoding"))
+        if encoding_problem:
+            report.add(_resource_issue(catalog, ds, res, "dialect", encoding_problem[0],
+                                       encoding_problem[1], "unknown-encoding"))
+            report.issues[-1].field = f"resources[{res.index}].dialect.encoding"
             continue
         try:
             schema = resolve_schema(res.schema, ds.dir, catalog.root)
@@ -332,9 +385,14 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
         # the key is the content, not the place: an identical file elsewhere (a copied
         # dataset) hits the same entry, so its issues are re-addressed to this resource
         here = {"file": rel, "dataset": ds.name, "resource": res.name}
-        rows, issues, truncated = cached["rows"], [Issue(**{**i, **here}) for i in
-                                                   cached["issues"]], cached["truncated"]
-    else:
+        try:
+            rows, issues, truncated = cached["rows"], [Issue(**{**i, **here}) for i in
+                                                       cached["issues"]], cached["truncated"]
+            if not (rows is None or isinstance(rows, int)) or not isinstance(truncated, bool):
+                raise TypeError("bad cache entry")
+        except (KeyError, TypeError, ValueError):
+            cached = None  # a corrupted or foreign entry: check the file again
+    if cached is None:
         table = validate_table(file, rel, descriptor, dialect, dataset=ds.name,
                                resource=res.name, facts=facts, fmt=res.format, columns=columns,
                                published=published, schema_label=schema_label)
