@@ -13,7 +13,8 @@ from opendata.validation.validator import validate
 REPORT_KEYS = {"report_version", "valid", "summary", "datasets", "issues"}
 SUMMARY_KEYS = {"datasets", "valid_datasets", "errors", "warnings"}
 DATASET_KEYS = {"name", "manifest", "valid", "resources"}
-RESOURCE_KEYS = {"name", "file", "rows", "valid", "cached", "error_count", "errors_truncated"}
+RESOURCE_KEYS = {"name", "file", "rows", "valid", "cached", "error_count", "errors_truncated",
+                 "engine", "engine_note", "error_counts"}
 ISSUE_KEYS = {"file", "line", "column", "dataset", "resource", "field", "row", "code",
               "severity", "message", "hint"}
 
@@ -35,7 +36,8 @@ def test_json_report_structure_valid(cli):
     assert set(res) == RESOURCE_KEYS
     assert res == {"name": "points", "file": "datasets/demo/points.csv", "rows": 3,
                    "valid": True, "cached": False, "error_count": 0,
-                   "errors_truncated": False}
+                   "errors_truncated": False, "engine": "columnar", "engine_note": None,
+                   "error_counts": []}
     assert report["issues"] == []
 
 

@@ -25,8 +25,16 @@ class ResourceResult:
     rows: int | None = None
     valid: bool = True
     cached: bool = False
+    #: errors in the whole file (the columnar engine counts them all, even past the
+    #: findings it keeps; the reference path stops counting at its cap)
     error_count: int = 0
     errors_truncated: bool = False
+    #: which path checked the file: "columnar" (the engine) or "frictionless"
+    engine: str | None = None
+    #: why Frictionless checked it (what the engine does not cover), when it did
+    engine_note: str | None = None
+    #: exact error counts per field and code: [{"field", "code", "count"}]
+    error_counts: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

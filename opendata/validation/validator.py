@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
@@ -37,7 +38,10 @@ from opendata.catalog.schemas import (
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.validation.cache import Cache
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
-from opendata.validation.tabular import normalise_encoding, scan_file, validate_table
+from opendata.validation.tabular import FileFacts, normalise_encoding, scan_file
+
+if TYPE_CHECKING:
+    from opendata.validation.engine import EngineResult
 
 Progress = Callable[[str], None]
 
@@ -371,6 +375,33 @@ def _schema_label(schema: ResolvedSchema, catalog: Catalog) -> str:
     return "the inline schema"
 
 
+def check_table(file: Path, rel: str, descriptor: dict[str, Any], dialect: dict[str, Any], *,
+                dataset: str, resource: str, facts: FileFacts, fmt: str,
+                columns: dict[str, Any] | None = None, published: str | None = None,
+                schema_label: str = "the schema") -> EngineResult:
+    """The columnar engine when it covers the file, else the reference path (Frictionless).
+
+    ``OPENDATA_ENGINE=frictionless`` forces the reference path, ``columnar`` the engine
+    (whatever it does not cover still goes to Frictionless, and the result says so).
+    """
+    from opendata.validation import engine
+    from opendata.validation.tabular import validate_table
+
+    note = "OPENDATA_ENGINE=frictionless"
+    if os.environ.get("OPENDATA_ENGINE", "auto") != "frictionless":
+        try:
+            return engine.validate_table(file, rel, descriptor, dialect, dataset=dataset,
+                                         resource=resource, facts=facts, fmt=fmt,
+                                         columns=columns, published=published,
+                                         schema_label=schema_label)
+        except engine.HandBack as why:
+            note = str(why)
+    table = validate_table(file, rel, descriptor, dialect, dataset=dataset,
+                           resource=resource, facts=facts, fmt=fmt, columns=columns,
+                           published=published, schema_label=schema_label)
+    return engine.from_reference(table, note)
+
+
 def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel: str,
                    descriptor: dict[str, Any], schema_digest: str, result: DatasetResult,
                    report: ValidationReport, cache: Cache | None, *,
@@ -379,7 +410,7 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
     columns = dict(res.raw.get("columns") or {})
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
     key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format, columns,
-                      published], sort_keys=True)
+                      published, os.environ.get("OPENDATA_ENGINE", "auto")], sort_keys=True)
     cached = cache.get(key) if cache else None
     if cached is not None:
         # the key is the content, not the place: an identical file elsewhere (a copied
@@ -392,17 +423,28 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
                 raise TypeError("bad cache entry")
         except (KeyError, TypeError, ValueError):
             cached = None  # a corrupted or foreign entry: check the file again
+    hit = cached is not None
     if cached is None:
-        table = validate_table(file, rel, descriptor, dialect, dataset=ds.name,
-                               resource=res.name, facts=facts, fmt=res.format, columns=columns,
-                               published=published, schema_label=schema_label)
+        table = check_table(file, rel, descriptor, dialect, dataset=ds.name,
+                            resource=res.name, facts=facts, fmt=res.format, columns=columns,
+                            published=published, schema_label=schema_label)
         rows, issues, truncated = table.rows, table.issues, table.truncated
         if cache:
             cache.put(key, {"rows": rows, "truncated": truncated,
-                            "issues": [i.__dict__ for i in issues]})
-    n_errors = sum(1 for i in issues if i.severity == "error")
+                            "issues": [i.__dict__ for i in issues], "engine": table.engine,
+                            "engine_note": table.engine_note, "error_total": table.error_total,
+                            "error_counts": table.error_counts})
+    kept = sum(1 for i in issues if i.severity == "error")
+    info = cached if cached is not None else {
+        "engine": table.engine, "engine_note": table.engine_note,
+        "error_total": table.error_total, "error_counts": table.error_counts}
+    total = info.get("error_total")
+    counts = info.get("error_counts")
     result.resources.append(ResourceResult(
-        name=res.name, file=rel, rows=rows, valid=n_errors == 0, cached=cached is not None,
-        error_count=n_errors, errors_truncated=truncated))
+        name=res.name, file=rel, rows=rows, valid=kept == 0, cached=hit,
+        error_count=max(kept, total if isinstance(total, int) else 0),
+        errors_truncated=truncated, engine=info.get("engine"),
+        engine_note=info.get("engine_note"),
+        error_counts=counts if isinstance(counts, list) else []))
     for issue in issues:
         report.add(issue)

@@ -1,0 +1,537 @@
+"""The columnar validation engine: Frictionless' findings, batch by batch, in columns.
+
+``validate_table`` reads a CSV once, in bounded batches (pyarrow's streaming reader), checks
+each batch in columns (polars), and keeps keys for ``unique`` and the primary key in an
+on-disk DuckDB table (:mod:`.keys`), so memory stays flat whatever the file size.  Every
+finding is the one the reference path (:func:`opendata.validation.tabular.validate_table`,
+Frictionless) reports: same code, row, field and message, in the same order.  It also
+counts every error of the file, not only the first ``max_findings`` it keeps.
+
+What it does not cover it says (:func:`not_covered`), and the caller runs the reference
+path for that resource instead; rows with extra or missing cells also hand the file back,
+since only Frictionless' own row reader reports them exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opendata.validation.custom_checks import build_rules
+from opendata.validation.headers import match_header, parse_header
+from opendata.validation.report import Issue
+from opendata.validation.tabular import (
+    _HINTS,
+    _PUBLISHED_TYPE_HINT,
+    DELIMITERS,
+    LIMIT_ERRORS,
+    FileFacts,
+    _prepare_schema,
+    _published_overrides,
+    normalise_encoding,
+    scan_file,
+)
+
+ENGINE = "columnar"
+REFERENCE = "frictionless"
+#: bytes per batch: bounds memory (a batch and its checks) whatever the file size
+BLOCK_SIZE = 8 << 20
+_DIALECT_KEYS = {"delimiter", "encoding", "decimalChar", "groupChar", "quoteChar", "header",
+                 "headerRows", "doubleQuote"}
+_TYPES = {"string", "number", "integer", "boolean", "date", "time", "datetime", "year",
+          "yearmonth", "duration", "geopoint", "geojson", "object", "array", "any"}
+
+
+class HandBack(Exception):
+    """The file needs the reference path (the reason is the message)."""
+
+
+@dataclass
+class EngineResult:
+    """What :func:`validate_table` found (the reference path's ``TableResult`` and more)."""
+
+    rows: int | None
+    issues: list[Issue] = field(default_factory=list)
+    truncated: bool = False
+    #: which path checked the file: ``columnar`` or ``frictionless``
+    engine: str = ENGINE
+    #: exact error counts over the whole file: ``{"field", "code", "count"}``
+    error_counts: list[dict[str, Any]] = field(default_factory=list)
+    error_total: int = 0
+    #: why the reference path checked it (what the engine does not cover)
+    engine_note: str | None = None
+
+
+def from_reference(table: Any, note: str) -> EngineResult:
+    """The reference path's ``TableResult`` as an :class:`EngineResult`: its counts are
+    those of the findings kept (a prefix of the file when ``truncated``)."""
+    counts: dict[tuple[str | None, str], int] = {}
+    for issue in table.issues:
+        if issue.severity == "error":
+            counts[(issue.field, issue.code)] = counts.get((issue.field, issue.code), 0) + 1
+    return EngineResult(table.rows, table.issues, table.truncated, engine=REFERENCE,
+                        error_counts=[{"field": f, "code": c, "count": n}
+                                      for (f, c), n in counts.items()],
+                        error_total=sum(counts.values()), engine_note=note)
+
+
+def not_covered(schema: dict[str, Any], dialect: dict[str, Any], fmt: str) -> str | None:
+    """Why the engine cannot check this resource, or None when it can."""
+    if fmt not in ("csv", "tsv"):
+        return f"format {fmt!r}"
+    extra = set(dialect) - _DIALECT_KEYS
+    if extra:
+        return f"dialect {', '.join(sorted(extra))}"
+    if dialect.get("headerRows", [1]) != [1]:
+        return "headerRows other than [1]"
+    if schema.get("foreignKeys"):
+        return "foreignKeys"
+    fields = schema.get("fields") or []
+    if not fields:
+        return "a schema without fields"
+    for fld in fields:
+        if fld.get("type", "string") not in _TYPES:
+            return f"type {fld.get('type')!r}"
+        missing = fld.get("missingValues", schema.get("missingValues", [""]))
+        if "" not in missing:
+            # an empty line and a line of empty cells read the same in columns
+            return "missingValues without \"\""
+    return None
+
+
+def _issue(base: dict[str, Any], message: str, code: str, hint: str | None = None,
+           **kw: Any) -> Issue:
+    return Issue(message=message, code=code, hint=hint, **{**base, **kw})
+
+
+def precheck(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
+             base: dict[str, Any], facts: FileFacts, fmt: str) -> tuple[list[Issue], str, str]:
+    """The reference path's checks before reading rows (empty file, declared encoding,
+    delimiter), with the same findings; returns (issues, encoding, delimiter)."""
+    encoding = normalise_encoding(dialect.get("encoding"))
+    if facts.size == 0:
+        return [_issue(base, "the file is empty", "empty-file",
+                       "Export the data again: the file has no header and no rows.")], "", ""
+    if facts.encoding_error:
+        guess = "utf-8" if facts.looks_utf8 else "cp1252"
+        return [_issue(
+            base, f"the file is not encoded in {encoding} as declared: {facts.encoding_error}",
+            "encoding-mismatch",
+            f"Declare `dialect: {{encoding: {guess}}}` in the manifest, or re-save the file "
+            f"as {encoding}.", line=facts.encoding_line)], "", ""
+    if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
+        return [_issue(
+            base, f"the file is declared {encoding} but its accented characters are UTF-8 "
+            "(they would read as 'Ã©')", "encoding-mismatch",
+            "Declare `dialect: {encoding: utf-8}` in the manifest.",
+            line=facts.non_ascii_line)], "", ""
+    if encoding == "utf-8" and facts.bom:
+        encoding = "utf-8-sig"
+    delimiter = dialect.get("delimiter", "\t" if fmt == "tsv" else ",")
+    n_fields = len(schema.get("fields", []))
+    header = facts.first_line
+    names = {str(f.get("name", "")).lower() for f in schema.get("fields", [])}
+    one_field = header.strip('"').lower() in names  # a one-column file, matched by name
+    if n_fields > 1 and dialect.get("header", True) and header.count(delimiter) == 0 \
+            and not one_field:
+        found = [d for d in DELIMITERS if header.count(d) >= n_fields - 1]
+        shown = {"\t": "\\t"}.get(delimiter, delimiter)
+        if found:
+            other = {"\t": "\\t"}.get(found[0], found[0])
+            hint = f"Declare `dialect: {{delimiter: \"{other}\"}}` in the manifest."
+            msg = (f"the file's delimiter looks like '{other}', but the manifest declares "
+                   f"'{shown}' (header: {header[:80]!r})")
+        else:
+            hint = "Check the file's delimiter and the schema's field list."
+            msg = f"the header has no '{shown}' delimiter but the schema has {n_fields} fields"
+        return [_issue(base, msg, "delimiter-mismatch", hint, line=1)], "", ""
+    return [], encoding, delimiter
+
+
+def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
+                   *, dataset: str, resource: str, facts: FileFacts | None = None,
+                   fmt: str = "csv", columns: dict[str, Any] | None = None,
+                   published: str | None = None, schema_label: str = "the schema",
+                   max_findings: int = LIMIT_ERRORS) -> EngineResult:
+    """Validate ``file`` against ``schema`` in columns; the arguments are the reference
+    path's (:func:`opendata.validation.tabular.validate_table`).
+
+    Raises :class:`HandBack` when the reference path must check the file instead (see
+    :func:`not_covered`; also rows whose cell count differs from the header's).
+    """
+    reason = not_covered(schema, dialect, fmt)
+    policy = columns or {}
+    if not reason and policy.get("ignore_case"):
+        reason = "columns.ignore_case"
+    if reason:
+        raise HandBack(reason)
+    base = {"file": rel, "dataset": dataset, "resource": resource}
+    facts = facts or scan_file(file, normalise_encoding(dialect.get("encoding")))
+    issues, encoding, delimiter = precheck(file, rel, schema, dialect, base, facts, fmt)
+    if issues:
+        return EngineResult(None if issues[0].code != "empty-file" else 0, issues)
+    # the header, matched by name as the reference path matches it (headers.py)
+    by_name = bool(dialect.get("header", True))
+    if by_name:
+        labels = parse_header(facts.first_line, delimiter, dialect.get("quoteChar", '"'))
+        match = match_header(labels, schema, ignore_case=False,
+                             extra_columns=policy.get("extra", "warning"))
+        issues += [_issue(base, f.message, f.code, f.hint, field=f.field, line=1,
+                          column=f.column, severity=f.severity) for f in match.findings]
+        if match.blocking:
+            return EngineResult(None, issues, error_total=sum(
+                i.severity == "error" for i in issues))
+    if published:
+        for key in _published_overrides(dialect, schema):
+            issues.append(_issue(
+                base, f"dialect `{key}: {dialect[key]!r}` is not applied: data.gouv.fr checks "
+                f"this file against {published} as published, which reads numbers with "
+                "`.` as decimal mark and no group mark; values written the French way are "
+                "reported as type errors there too", "dialect-not-conformant",
+                "Export the file with the schema's own formats (`.` as decimal mark).", line=1,
+                severity="warning"))
+    rules, problems = build_rules(schema, schema_label)
+    if rules:
+        raise HandBack("custom checks")
+    issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]
+    run = _Run(file, base, schema, dialect, encoding, delimiter, max_findings,
+               by_name=by_name, published=bool(published))
+    return run.run(issues)
+
+
+class _Run:
+    """One file through the engine."""
+
+    def __init__(self, file: Path, base: dict[str, Any], schema: dict[str, Any],
+                 dialect: dict[str, Any], encoding: str, delimiter: str, limit: int, *,
+                 by_name: bool, published: bool):
+        from frictionless import Schema
+        from frictionless.table import Header
+
+        from opendata.validation.engine.fields import compile_field
+
+        self.file, self.base, self.limit = file, base, limit
+        self.dialect, self.encoding, self.delimiter = dialect, encoding, delimiter
+        self.quote = dialect.get("quoteChar", '"')
+        self.header = dialect.get("header", True)
+        self.type_hint = _PUBLISHED_TYPE_HINT if published else _HINTS.get("type-error")
+        try:
+            self.fschema = Schema.from_descriptor(_prepare_schema(
+                schema, dialect, by_name=by_name, published=published))
+        except Exception as exc:  # the reference path reports it: same words there
+            raise HandBack(f"invalid schema ({exc})") from exc
+        default_missing = list(self.fschema.missing_values)
+        self.labels = self._labels()
+        fields = list(self.fschema.fields)
+        if by_name:
+            # Frictionless pairs labels with fields by name: one field per column (an
+            # ``any`` field for a column the schema lacks), fields without a column dropped
+            try:
+                fields = Header(self.labels, fields=fields, row_numbers=[1],
+                                fields_match="partial").get_expected_fields()
+            except Exception as exc:
+                raise HandBack(f"header ({exc})") from exc
+        self.checks = []
+        for ffield in fields:
+            missing = list(ffield.missing_values) if ffield.has_defined("missing_values") \
+                else default_missing
+            self.checks.append(compile_field(ffield, missing))
+        names = [f.name for f in fields]
+        self.pk = [names.index(n) for n in self.fschema.primary_key if n in names] \
+            if set(self.fschema.primary_key) <= set(names) else []
+        self.uniques = [i for i, f in enumerate(fields) if f.constraints.get("unique")]
+        self.by_name = by_name
+        #: (row, kind, index, seq, issue); kind 0: cell or blank row, 1: unique, 2: key
+        self.findings: list[tuple[int, int, int, int, Issue]] = []
+        #: rows (among the first kept) where each unique field repeats a value
+        self.dup_rows: dict[int, set[int]] = {}
+        self.counts: dict[tuple[str | None, str], int] = {}
+        self._orders = {}
+
+    # reading ------------------------------------------------------------------------
+
+    def _labels(self) -> list[str]:
+        """The header row, read by Python's csv module as Frictionless reads it."""
+        with self.file.open("r", encoding=self.encoding, newline="") as fh:
+            text = fh.read(1 << 20)
+        reader = csv.reader(io.StringIO(text), delimiter=self.delimiter,
+                            quotechar=self.quote)
+        try:
+            return next(reader)
+        except (StopIteration, csv.Error):
+            return []
+
+    def _batches(self, width: int):
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        invalid: list[Any] = []
+
+        def on_invalid(row: Any) -> str:
+            invalid.append(row)
+            return "skip"
+
+        names = [f"c{i}" for i in range(width)]
+        read = pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE,
+                                 encoding="utf8" if self.encoding in ("utf-8", "utf-8-sig")
+                                 else self.encoding)
+        parse = pacsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote,
+                                   double_quote=self.dialect.get("doubleQuote", True),
+                                   newlines_in_values=True, ignore_empty_lines=False,
+                                   invalid_row_handler=on_invalid)
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                       strings_can_be_null=False,
+                                       quoted_strings_can_be_null=False)
+        try:
+            reader = pacsv.open_csv(str(self.file), read_options=read, parse_options=parse,
+                                    convert_options=convert)
+            for batch in reader:
+                if invalid:
+                    raise HandBack("rows with extra or missing cells")
+                yield batch
+        except pa.ArrowInvalid as exc:
+            raise HandBack(f"unreadable CSV ({exc})") from exc
+        if invalid:
+            raise HandBack("rows with extra or missing cells")
+
+    # checking -----------------------------------------------------------------------
+
+    def run(self, pre: list[Issue]) -> EngineResult:
+        """Read and check every row; ``pre`` are the findings before the rows (header,
+        schema), kept ahead of the row findings as the reference path keeps them."""
+        import polars as pl
+
+        labels = self.labels
+        n = len(self.checks)
+        if self.header and not self.by_name:
+            self._header(labels)
+        if len(labels) != n:
+            raise HandBack("header and schema have different numbers of columns")
+        store = None
+        if self.pk or self.uniques:
+            from opendata.validation.engine.keys import KeyStore
+
+            keys = {f"u{i}": [self.checks[i].name] for i in self.uniques}
+            if self.pk:
+                keys["pk"] = [self.checks[i].name for i in self.pk]
+            store = KeyStore(keys)
+        first_row = 2 if self.header else 1
+        rows = 0
+        skip_header = bool(self.header)
+        pk_none: list[int] = []
+        pk_none_total = 0
+        try:
+            for batch in self._batches(n):
+                df = pl.from_arrow(batch)
+                assert isinstance(df, pl.DataFrame)
+                if skip_header:
+                    df = df.slice(1)
+                    skip_header = False
+                height = df.height
+                if height == 0:
+                    continue
+                start = first_row + rows
+                rows += height
+                row_no = pl.int_range(start, start + height, dtype=pl.Int64, eager=True)
+                want = set(self.pk) | set(self.uniques)
+                results = self._check(df, want)
+                blank = results[0][0]
+                for miss, _, _ in results[1:]:
+                    blank = blank & miss
+                not_blank = ~blank
+                self._count(results, blank, not_blank)
+                if len(self.findings) < self.limit:
+                    self._collect(df, results, blank, row_no)
+                if store is not None:
+                    for i in self.uniques:
+                        key = results[i][2]
+                        assert key is not None
+                        frame = pl.DataFrame({"row": row_no, "k0": key}).filter(
+                            pl.col("k0").is_not_null())
+                        store.add(f"u{i}", frame)
+                    if self.pk:
+                        cols = {f"k{j}": results[i][2] for j, i in enumerate(self.pk)}
+                        frame = pl.DataFrame({"row": row_no, **cols})
+                        none = frame.filter(pl.all_horizontal(
+                            [pl.col(c).is_null() for c in cols]))
+                        if none.height:
+                            pk_none_total += none.height
+                            pk_none.extend(none["row"].head(self.limit).to_list())
+                            del pk_none[self.limit:]
+                        store.add("pk", frame.filter(~pl.all_horizontal(
+                            [pl.col(c).is_null() for c in cols])))
+            if store is not None:
+                self._keys(store, pk_none, pk_none_total)
+        finally:
+            if store is not None:
+                store.close()
+        self.findings.sort(key=self._rank)
+        issues = pre + [f[4] for f in self.findings[: self.limit]]
+        for issue in pre:
+            if issue.severity == "error":
+                key = (issue.field, issue.code)
+                self.counts[key] = self.counts.get(key, 0) + 1
+        total = sum(self.counts.values())
+        counts = [{"field": f, "code": c, "count": k} for (f, c), k in self.counts.items() if k]
+        if not total and rows == 0 and self.header:
+            issues.append(_issue(self.base, "the file has a header but no data rows",
+                                 "no-rows", "Add the data rows, or remove the resource "
+                                 "until it has data.", line=2))
+        return EngineResult(rows, issues, truncated=len(self.findings) > self.limit,
+                            error_counts=counts,
+                            error_total=total or sum(i.severity == "error" for i in issues))
+
+    def _check(self, df: Any, want: set[int]) -> list[tuple[Any, Any, Any]]:
+        """(missing, bits, key) per field: one parallel select, then the exact tier."""
+        exprs = []
+        for i, chk in enumerate(self.checks):
+            exprs += chk.exprs(f"c{i}", i in want)
+        frame = df.select(exprs)
+        out = []
+        for i, chk in enumerate(self.checks):
+            c = f"c{i}"
+            key = frame[f"{c}_k"] if i in want else None
+            bits, key = chk.slow(df[c], frame[f"{c}_m"], frame[f"{c}_f"], frame[f"{c}_b"], key)
+            out.append((frame[f"{c}_m"], bits, key))
+        return out
+
+    def _header(self, labels: list[str]) -> None:
+        names = [c.name for c in self.checks]
+        if labels == names:
+            return
+        from frictionless.table import Header
+
+        header = Header(labels, fields=list(self.fschema.fields), row_numbers=[1])
+        for err in header.errors:
+            fname = getattr(err, "field_name", None) or getattr(err, "label", None)
+            self._add(0, len(self.findings), _issue(
+                self.base, f"header: {err.note or err.message}", err.type,
+                _HINTS.get(err.type), row=None, field=fname, line=1), err.type, fname)
+
+    def _add(self, row: int, seq: int, issue: Issue, code: str, fname: str | None) -> None:
+        self.counts[(fname, code)] = self.counts.get((fname, code), 0) + 1
+        self.findings.append((row, 0, 0, seq, issue))
+
+    def _order(self, dups: frozenset[int]) -> dict[int, int]:
+        """The order Frictionless reports a row's cell errors in.  Its row reads a field
+        on first access: the unique fields first (each on its own), then the primary key's;
+        the first duplicate found makes it read every remaining field in schema order."""
+        order: list[int] = []
+        full = False
+
+        def take(i: int) -> None:
+            if i not in order:
+                order.append(i)
+
+        for u in self.uniques:
+            if not full:
+                take(u)
+            if u in dups and not full:
+                full = True
+                for i in range(len(self.checks)):
+                    take(i)
+        for p in self.pk:
+            take(p)
+        for i in range(len(self.checks)):
+            take(i)
+        return {f: k for k, f in enumerate(order)}
+
+    def _rank(self, entry: tuple[int, int, int, int, Issue]) -> tuple[int, int, int, int]:
+        row, kind, index, seq, _ = entry
+        if kind == 0 and row and (self.uniques or self.pk):
+            dups = frozenset(u for u in self.uniques if row in self.dup_rows.get(u, ()))
+            cached = self._orders.get(dups)
+            if cached is None:
+                cached = self._orders[dups] = self._order(dups)
+            index = cached[index]
+        return row, kind, index, seq
+
+    _orders: dict[frozenset[int], dict[int, int]] = {}
+
+    def _count(self, results: list[Any], blank: Any, not_blank: Any) -> None:
+        nb = int(blank.sum())
+        if nb:
+            key = (None, "blank-row")
+            self.counts[key] = self.counts.get(key, 0) + nb
+        for chk, (_, bits, _) in zip(self.checks, results, strict=True):
+            live = bits.filter(not_blank)
+            if not (live > 0).any():
+                continue
+            n_type = int(((live & 1) > 0).sum())
+            if n_type:
+                key = (chk.name, "type-error")
+                self.counts[key] = self.counts.get(key, 0) + n_type
+            n_con = 0
+            for k in range(1, len(chk.constraints) + 1):
+                n_con += int(((live & (1 << k)) > 0).sum())
+            if n_con:
+                key = (chk.name, "constraint-error")
+                self.counts[key] = self.counts.get(key, 0) + n_con
+
+    def _collect(self, df: Any, results: list[Any], blank: Any, row_no: Any) -> None:
+        """Findings of this batch's first error rows, until ``limit`` are kept."""
+        import polars as pl
+
+        bad = blank
+        for _, bits, _ in results:
+            bad = bad | (bits > 0)
+        idx = pl.arg_where(bad, eager=True).head(self.limit - len(self.findings) + 1)
+        if idx.len() == 0:
+            return
+        rows = row_no.gather(idx).to_list()
+        blanks = blank.gather(idx).to_list()
+        cells = [df[f"c{i}"].gather(idx).to_list() for i in range(len(self.checks))]
+        bits = [r[1].gather(idx).to_list() for r in results]
+        for j, row in enumerate(rows):
+            if blanks[j]:
+                self.findings.append((row, 0, 0, 0, _issue(
+                    self.base, f'Row at position "{row}" is completely blank', "blank-row",
+                    _HINTS.get("blank-row"), row=row, field=None, line=row)))
+                continue
+            for i, chk in enumerate(self.checks):
+                b = bits[i][j]
+                if not b:
+                    continue
+                cell = cells[i][j]
+                if b & 1:
+                    self.findings.append((row, 0, i, 0, _issue(
+                        self.base, f"value {cell!r} does not match field type "
+                        f"({chk.notes[1]})", "type-error", self.type_hint,
+                        row=row, field=chk.name, line=row)))
+                    continue
+                for k in range(1, len(chk.constraints) + 1):
+                    if b & (1 << k):
+                        self.findings.append((row, 0, i, k, _issue(
+                            self.base, f"value {cell!r} breaks a constraint: "
+                            f"{chk.notes[1 << k]}", "constraint-error",
+                            _HINTS.get("constraint-error"), row=row, field=chk.name,
+                            line=row)))
+
+    def _keys(self, store: Any, pk_none: list[int], pk_none_total: int) -> None:
+        """Unique and primary-key findings, after the whole file is read."""
+        for order, i in enumerate(self.uniques):
+            name = self.checks[i].name
+            total, first = store.duplicates(f"u{i}", self.limit)
+            if total:
+                self.counts[(name, "unique-error")] = total
+            self.dup_rows[i] = {row for row, _ in first}
+            for row, prev in first:
+                self.findings.append((row, 1, order, 0, _issue(
+                    self.base, f"the same as in the row at position {prev}", "unique-error",
+                    _HINTS.get("unique-error"), row=row, field=name, line=row)))
+        if not self.pk:
+            return
+        total, first = store.duplicates("pk", self.limit)
+        if total + pk_none_total:
+            self.counts[(None, "primary-key")] = total + pk_none_total
+        for row in pk_none:
+            self.findings.append((row, 2, 0, 0, _issue(
+                self.base, 'cells composing the primary keys are all "None"', "primary-key",
+                _HINTS.get("primary-key"), row=row, field=None, line=row)))
+        for row, prev in first:
+            self.findings.append((row, 2, 0, 0, _issue(
+                self.base, f"the same as in the row at position {prev}", "primary-key",
+                _HINTS.get("primary-key"), row=row, field=None, line=row)))
