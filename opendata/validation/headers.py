@@ -69,10 +69,12 @@ def match_header(labels: list[str], schema: dict[str, Any], *, ignore_case: bool
     out = result.findings
     for pos, label in enumerate(labels, 1):
         if not label:
+            # a warning, as on data.gouv.fr (Validata takes it for an extra column): the
+            # column's values are simply not checked
             out.append(HeaderFinding(
-                "blank-label", "error", f"column {pos} of the header has no name",
-                "Name the column after its schema field, or remove the empty column.",
-                column=pos))
+                "blank-label", "warning", f"column {pos} of the header has no name: its values "
+                "are not checked", "Name the column after its schema field, or remove the "
+                "empty column.", column=pos))
     counts = Counter(key(label) for label in labels if label)
     for name, n in counts.items():
         if n > 1:
