@@ -6,7 +6,7 @@ Validata, which runs them; a validator that skipped them would call valid a file
 data.gouv.fr flags.  So each check here follows Validata's semantics (which values it looks
 at, when it skips a row, where the error is located, its error code) and uses the libraries
 Validata uses (``frformat``/``python-stdnum``, ``phonenumbers``, ``opening-hours-py``), so the
-two agree on what a valid SIRET or phone number is.  ``tests/validation/test_differential.py``
+two agree on what a valid SIRET or phone number is.  ``tests/validation/test_validata_differential.py``
 holds the two side by side.
 
 A check receives the row's *typed* values (Frictionless has parsed them against the schema);
