@@ -21,6 +21,19 @@ FIXTURE_CATALOG = Path(__file__).parent / "fixtures" / "catalog"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """The suite asserts English messages, though the fixture catalog's language is fr
+    (which would make them French): tests of the French ones set the language themselves."""
+    from opendata.validation import messages
+
+    monkeypatch.setenv("OPENDATA_LANG", "en")
+    messages.set_override(None)
+    yield
+    messages.set_override(None)
+    messages.activate(None)
+
+
 @pytest.fixture
 def catalog(tmp_path: Path) -> Path:
     """A fresh copy of ``tests/fixtures/catalog`` (never the repo tree), without any cache

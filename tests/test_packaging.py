@@ -29,3 +29,9 @@ def test_wheel_ships_every_validation_file(tmp_path: Path) -> None:
                 for p in (REPO / "validation").rglob("*") if p.is_file()}
     assert expected, "validation/ is empty?"
     assert shipped == expected
+    # the gettext catalogs of the validation messages (French), read from the package
+    locale = {p.relative_to(REPO).as_posix()
+              for p in (REPO / "opendata" / "validation" / "locale").rglob("*") if p.is_file()}
+    assert {"opendata/validation/locale/fr/LC_MESSAGES/opendata.mo",
+            "opendata/validation/locale/fr/LC_MESSAGES/opendata.po"} <= locale
+    assert locale <= set(zipfile.ZipFile(wheel).namelist())

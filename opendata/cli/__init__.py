@@ -158,8 +158,11 @@ def end_progress(progress) -> None:
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Catalog root (the folder with opendata.yaml). Default: found from the "
                    "current folder upwards.")
+@click.option("--lang", type=click.Choice(["en", "fr"]), default=None,
+              help="Language of validation messages (default: $OPENDATA_LANG, else the "
+                   "catalog's `language`, else English).")
 @click.pass_context
-def main(ctx: click.Context, root: Path | None) -> None:
+def main(ctx: click.Context, root: Path | None, lang: str | None) -> None:
     """Validate, enrich and publish an open-data catalog kept in git.
 
     \b
@@ -170,6 +173,9 @@ def main(ctx: click.Context, root: Path | None) -> None:
       opendata publish --target T  apply it
     """
     ctx.obj = Context(root)
+    from opendata.validation import messages
+
+    messages.set_override(lang)
 
 
 def _register() -> None:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from opendata.catalog.issues import Issue
+from opendata.validation import messages
 
 REPORT_VERSION = 1
 #: Errors shown per resource in human output; the rest are counted.
@@ -103,12 +104,12 @@ def _group(report: ValidationReport) -> list[tuple[str | None, list[Issue]]]:
 def _issue_line(issue: Issue) -> str:
     parts = [issue.location()]
     if issue.row is not None:
-        parts.append(f"row {issue.row}")
+        parts.append(messages.text("row", row=issue.row))
     if issue.field:
-        parts.append(f"field {issue.field}")
-    text = ", ".join(parts) + f": {issue.severity}: {issue.message}"
+        parts.append(messages.text("field", field=issue.field))
+    text = ", ".join(parts) + f": {messages.text(issue.severity)}: {issue.message}"
     if issue.hint:
-        text += f"\n      hint: {issue.hint}"
+        text += f"\n      {messages.text('hint')}: {issue.hint}"
     return text
 
 
@@ -118,10 +119,12 @@ def render_text(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
     for name, issues in _group(report):
         result = report.datasets.get(name) if name else None
         valid = result.valid if result else not any(i.severity == "error" for i in issues)
-        status = "ok" if (valid and not issues) else ("warnings" if valid else "INVALID")
+        status = messages.text("status-ok" if (valid and not issues) else
+                               ("status-warnings" if valid else "status-invalid"))
         rows = ""
         if result and result.resources:
-            counts = [f"{r.name}: {r.rows} rows" + (" (cached)" if r.cached else "")
+            counts = [messages.text("resource-rows", name=r.name, rows=r.rows)
+                      + (messages.text("cached") if r.cached else "")
                       for r in result.resources if r.rows is not None]
             rows = f" ({'; '.join(counts)})" if counts else ""
         out.append(f"{name or '(catalog)'}: {status}{rows}")
@@ -136,13 +139,12 @@ def render_text(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
             out.append("  - " + _issue_line(issue))
         truncated = {r.name for r in result.resources if r.errors_truncated} if result else set()
         for res_name, count in hidden.items():
-            extra = (" (error collection stopped there; fix these first)"
-                     if res_name in truncated else "")
-            out.append(f"  ... and {count} more error(s) in resource {res_name}{extra}")
+            extra = messages.text("stopped") if res_name in truncated else ""
+            out.append("  " + messages.text("more-errors", count=count, resource=res_name)
+                       + extra)
     summary = report.to_dict()["summary"]
     out.append("")
-    out.append(f"{summary['datasets']} dataset(s), {summary['valid_datasets']} valid, "
-               f"{summary['errors']} error(s), {summary['warnings']} warning(s)")
+    out.append(messages.text("summary", **summary))
     return "\n".join(out)
 
 

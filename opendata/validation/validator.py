@@ -36,6 +36,7 @@ from opendata.catalog.schemas import (
     resolve_schema,
 )
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
+from opendata.validation import messages
 from opendata.validation.cache import Cache
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
 from opendata.validation.tabular import FileFacts, normalise_encoding, scan_file
@@ -62,6 +63,7 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
     name (:class:`~opendata.errors.UsageError`).
     """
     catalog = catalog or load_catalog(root)
+    messages.activate(catalog.config.language)
     names = list(datasets or [])
     # a dataset whose manifest does not parse is known by its folder name only: naming it
     # must report its load issue, not "no dataset named ..."
@@ -108,9 +110,9 @@ def _check_unique_names(catalog: Catalog, report: ValidationReport, wanted: set[
             report.add(Issue(
                 dataset=ds.name, file=catalog.rel(ds.manifest), line=line, column=col,
                 field="name", code="duplicate-name",
-                message=f"dataset name {ds.name!r} is already used by "
-                        f"{catalog.rel(first.manifest)}",
-                hint="Dataset names are identifiers: give each dataset its own name."))
+                message=messages.text("duplicate-name", name=ds.name,
+                                      other=catalog.rel(first.manifest)),
+                hint=messages.hint("duplicate-name")))
         seen.setdefault(ds.name, ds)
 
 
@@ -140,15 +142,17 @@ def _schema_issue(catalog: Catalog, ds: Dataset, err: jsonschema.ValidationError
             if key in allowed:
                 continue
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            hint = (f"Did you mean {close[0]!r}?" if close
-                    else f"Allowed fields here: {', '.join(allowed)}.")
-            out.append(make(f"unknown field {key!r}", path + (key,), hint, "unknown-field"))
+            hint = (messages.hint("did-you-mean", close=close[0]) if close
+                    else messages.hint("allowed-fields", allowed=", ".join(allowed)))
+            out.append(make(messages.text("unknown-field", key=key), path + (key,), hint,
+                            "unknown-field"))
         return out
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         desc = _describe(err.schema, missing)
-        return [make(f"missing required field {missing!r}", path,
-                     f"Add `{missing}:` ({desc})" if desc else f"Add `{missing}:`.",
+        return [make(messages.text("missing-field", key=missing), path,
+                     messages.hint("add-field-described", key=missing, description=desc)
+                     if desc else messages.hint("add-field", key=missing),
                      "missing-field", field=path + (missing,))]
     if err.validator == "enum":
         parent = next((p for p in reversed(path) if isinstance(p, str)), "")
@@ -156,12 +160,15 @@ def _schema_issue(catalog: Catalog, ds: Dataset, err: jsonschema.ValidationError
         allowed = ", ".join(str(v) for v in err.validator_value)
         close = difflib.get_close_matches(str(err.instance), [str(v) for v in
                                                               err.validator_value], n=1)
-        hint = (f"Did you mean {close[0]!r}? " if close else "") + f"Allowed codes: {allowed}."
-        return [make(f"unknown {label} code {err.instance!r}", path, hint, "unknown-code")]
+        hint = ((messages.hint("did-you-mean", close=close[0]) or "") + " " if close else ""
+                ) + (messages.hint("allowed-codes", allowed=allowed) or "")
+        return [make(messages.text("unknown-code", label=label, value=err.instance), path, hint,
+                     "unknown-code")]
     if err.validator == "type":
         want = err.validator_value
         got = type(err.instance).__name__
-        return [make(f"must be {_article(want)}, not {got} ({err.instance!r})", path,
+        return [make(messages.text("wrong-type", want=_article(want), got=got,
+                                   value=err.instance), path,
                      _describe_node(err.schema), "wrong-type")]
     if err.validator == "oneOf" and path and path[-1] == "schema":
         return [make("schema must be a file path, {shared: NAME}, {name, version} or an "
@@ -178,11 +185,12 @@ def _schema_issue(catalog: Catalog, ds: Dataset, err: jsonschema.ValidationError
 
 
 def _article(want: Any) -> str:
-    names = {"string": "text", "array": "a list", "object": "a mapping", "integer":
-             "a whole number", "number": "a number", "boolean": "true or false"}
+    def name(w: Any) -> str:
+        return messages.text(f"json-{w}") if f"json-{w}" in messages.MESSAGES else str(w)
+
     if isinstance(want, list):
-        return " or ".join(names.get(w, w) for w in want)
-    return names.get(want, want)
+        return messages.text("or").join(name(w) for w in want)
+    return name(want)
 
 
 def _describe(schema: dict[str, Any], key: str) -> str | None:
@@ -210,35 +218,36 @@ def _check_dataset(catalog: Catalog, ds: Dataset, validator: jsonschema.Validato
     if isinstance(org, str) and org not in catalog.config.organizations:
         known = list(catalog.config.organizations)
         close = difflib.get_close_matches(org, known, n=3, cutoff=0.5)
-        issues.append(at("organization", f"unknown organisation {org!r}",
-                         (f"Did you mean {' or '.join(map(repr, close))}? " if close else "")
-                         + f"Organisations are declared in opendata.yaml: {', '.join(known)}.",
-                         "unknown-organization"))
+        issues.append(at("organization", messages.text("unknown-organization", org=org),
+                         ((messages.hint("did-you-mean-any", close=messages.text("or").join(
+                             map(repr, close))) or "") + " " if close else "")
+                         + (messages.hint("unknown-organization", known=", ".join(known))
+                            or ""), "unknown-organization"))
     lic = ds.licence
     if isinstance(lic, str) and lic not in catalog.licences:
-        issues.append(at("licence", f"unknown licence {lic!r}", catalog.licences.suggest(lic),
-                         "unknown-licence"))
+        issues.append(at("licence", messages.text("unknown-licence", licence=lic),
+                         catalog.licences.suggest(lic), "unknown-licence"))
     elif isinstance(lic, str) and not catalog.licences.get(lic).open:
-        issues.append(at("licence", f"licence {lic!r} is not an open licence",
-                         "The library publishes open data only.", "closed-licence"))
+        issues.append(at("licence", messages.text("closed-licence", licence=lic),
+                         messages.hint("closed-licence") or "", "closed-licence"))
     if isinstance(ds.get("name"), str) and ds.name != ds.dir.name:
-        issues.append(at("name", f"dataset name {ds.name!r} differs from its folder "
-                         f"{ds.dir.name!r}", f"Rename the folder to datasets/{ds.name}/ "
-                         "(or the name), so that files are found where people look.",
+        issues.append(at("name", messages.text("name-folder-mismatch", name=ds.name,
+                                               folder=ds.dir.name),
+                         messages.hint("name-folder-mismatch", name=ds.name) or "",
                          "name-folder-mismatch", "warning"))
     temporal = ds.get("temporal")
     if isinstance(temporal, dict) and isinstance(temporal.get("start"), str) and isinstance(
             temporal.get("end"), str) and temporal["start"] > temporal["end"]:
-        issues.append(at("temporal", "temporal.start is after temporal.end",
-                         "Swap the dates.", "temporal-order"))
+        issues.append(at("temporal", messages.text("temporal-order"),
+                         messages.hint("temporal-order") or "", "temporal-order"))
     seen: set[str] = set()
     for res in ds.resources:
         if res.name in seen:
             line, col = ds.where("resources", res.index, "name")
             issues.append(Issue(dataset=ds.name, file=rel, line=line, column=col,
                                 field=f"resources[{res.index}].name", code="duplicate-resource",
-                                message=f"resource name {res.name!r} is used twice",
-                                hint="Give each resource of a dataset its own name."))
+                                message=messages.text("duplicate-resource", name=res.name),
+                                hint=messages.hint("duplicate-resource")))
         seen.add(res.name)
     return issues
 
@@ -305,13 +314,13 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
                 siblings = sorted(p.name for p in ds.dir.iterdir() if p.name != "dataset.yaml")
                 close = [c for c in difflib.get_close_matches(path, siblings, n=3)
                          if c != path][:1]
-                hint = (f"Did you mean {close[0]!r}?" if close else
-                        f"Files in the folder: {', '.join(siblings) or 'none'}.")
+                hint = (messages.hint("did-you-mean", close=close[0]) if close else
+                        messages.hint("missing-file", files=", ".join(siblings) or "-"))
             message = problem.message
             if problem.code == "missing-file" and file is not None:
-                message = f"data file {catalog.rel(file)} not found"
+                message = messages.text("missing-file", file=catalog.rel(file))
             elif problem.code == "unsafe-path" and "link" not in message:
-                message = f"path {path!r} leaves the dataset folder"
+                message = messages.text("unsafe-path", path=path)
             elif file is not None:
                 message = message.replace(repr(path), catalog.rel(file), 1)
                 if problem.code == "unreadable-file":
@@ -324,9 +333,8 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
             continue
         if res.schema is None:
             report.add(_resource_issue(
-                catalog, ds, res, "format", f"tabular resource {res.name!r} has no Table "
-                "Schema: its content is not checked", "Generate one with `opendata infer "
-                f"{rel}` and reference it with `schema:`.", "no-schema", "warning"))
+                catalog, ds, res, "format", messages.text("no-schema", name=res.name),
+                messages.hint("no-schema", file=rel), "no-schema", "warning"))
             continue
         encoding_problem = _check_encoding(res.dialect.get("encoding"))
         if encoding_problem:
@@ -410,7 +418,8 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
     columns = dict(res.raw.get("columns") or {})
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
     key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format, columns,
-                      published, os.environ.get("OPENDATA_ENGINE", "auto")], sort_keys=True)
+                      published, os.environ.get("OPENDATA_ENGINE", "auto"),
+                      messages.current()], sort_keys=True)
     cached = cache.get(key) if cache else None
     if cached is not None:
         # the key is the content, not the place: an identical file elsewhere (a copied

@@ -1,0 +1,153 @@
+"""Validation messages in French and English: which language, plain words, fitting hints,
+English codes in the JSON report, and gettext catalogs that match their source."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from opendata.validation import messages
+from opendata.validation.messages import HINTS, LOCALE_DIR, MESSAGES, choose, describe, normalise
+
+PO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "opendata.po"
+MO = LOCALE_DIR / "fr" / "LC_MESSAGES" / "opendata.mo"
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    monkeypatch.delenv("OPENDATA_LANG", raising=False)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# -- which language ------------------------------------------------------------------------
+
+def test_choice_order(no_env, monkeypatch):
+    assert choose(None, "fr") == "fr"
+    assert choose(None, None) == "en"
+    assert choose(None, "de") == "en"  # a catalog language we have no messages for
+    monkeypatch.setenv("OPENDATA_LANG", "en_GB.UTF-8")
+    assert choose(None, "fr") == "en"
+    assert choose("fr", "en") == "fr"
+    assert normalise("FR-fr") == "fr" and normalise("pt") is None
+
+
+def test_a_french_catalog_gets_french_by_default(cli, demo, edit, no_env):
+    edit(demo / "dataset.yaml", "keywords:", "keywors:")
+    result = cli("validate")
+    assert result.exit_code == 1
+    assert "dataset.yaml:8:1, champ keywors: erreur: champ inconnu 'keywors'" in result.stdout
+    assert "conseil: Vouliez-vous dire 'keywords' ?" in result.stdout
+    assert "demo: INVALIDE" in result.stdout
+    assert "1 jeu(x) de données, 0 valide(s), 1 erreur(s), 0 avertissement(s)" in result.stdout
+
+
+def test_lang_option_and_environment_override_the_catalog(cli, demo, edit, no_env,
+                                                          monkeypatch):
+    edit(demo / "dataset.yaml", "keywords:", "keywors:")
+    assert "field keywors: error: unknown field 'keywors'" in cli("--lang", "en",
+                                                                   "validate").stdout
+    monkeypatch.setenv("OPENDATA_LANG", "en")
+    assert "error: unknown field 'keywors'" in cli("validate").stdout
+    assert "erreur: champ inconnu 'keywors'" in cli("--lang", "fr", "validate").stdout
+
+
+def test_json_report_keeps_english_codes(cli, demo, edit, no_env):
+    edit(demo / "dataset.yaml", "organization: region-poitou-charentes",
+         "organization: region-poitou")
+    report = json.loads(cli("validate", "--format", "json").stdout)
+    [issue] = report["issues"]
+    assert issue["code"] == "unknown-organization" and issue["severity"] == "error"
+    assert issue["message"] == "organisation inconnue : 'region-poitou'"
+    assert issue["hint"].startswith("Vouliez-vous dire 'region-poitou-charentes'")
+
+
+# -- plain words, fitting hints ----------------------------------------------------------------
+
+@pytest.mark.parametrize("note", ['type is "number/default"', 'type is "integer/default"',
+                                  'type is "date/%d/%m/%Y"', 'type is "geopoint/default"',
+                                  'type is "string/email"', 'type is "boolean/default"',
+                                  'type is "datetime/default"'])
+def test_no_frictionless_internals_in_type_errors(note):
+    for lang in ("en", "fr"):
+        messages.set_override(lang)
+        messages.activate()
+        message, hint = describe("type-error", "x y", note)
+        assert "type is" not in message and "/default" not in message, message
+        assert hint and "/default" not in hint
+
+
+def test_no_frictionless_internals_in_constraint_errors():
+    cases = {'constraint "required" is "True"': "the value is missing: this field is required",
+             'constraint "minimum" is "0"': "'-1' is below the minimum, 0",
+             'constraint "maxLength" is "4"': "'-1' is too long: at most 4 characters",
+             "constraint \"enum\" is \"['ouvert', 'fermé']\"":
+                 "'-1' is not one of the allowed values: ouvert, fermé",
+             'constraint "pattern" is "^\\d{5}$"': "'-1' does not have the expected form "
+                                                   "(^\\d{5}$)"}
+    for note, expected in cases.items():
+        message, hint = describe("constraint-error", "-1", note)
+        assert message == expected
+        assert hint and "True" not in message
+
+
+def test_hints_fit_their_error():
+    _, geo = describe("type-error", "46,58", 'type is "geopoint/default"')
+    assert "longitude,latitude" in geo and "decimalChar" not in geo
+    _, french_number = describe("type-error", "1 234,5", 'type is "number/default"')
+    assert 'decimalChar ","' in french_number
+    _, plain_number = describe("type-error", "abc", 'type is "number/default"')
+    assert "decimalChar" not in plain_number and "12.5" in plain_number
+    _, french_date = describe("type-error", "31/12/2020", 'type is "date/default"')
+    assert '"%d/%m/%Y"' in french_date
+    message, date_hint = describe("type-error", "2020-12-31", 'type is "date/%d/%m/%Y"')
+    assert message == "'2020-12-31' is not a date in the format DD/MM/YYYY"
+    assert "31/01/2024" in date_hint
+    _, published = describe("type-error", "1,5", 'type is "number/default"', published=True)
+    assert "data.gouv.fr" in published
+
+
+def test_french_formats_read_in_french():
+    messages.set_override("fr")
+    messages.activate()
+    message, _ = describe("type-error", "2020-12-31", 'type is "date/%d/%m/%Y"')
+    assert message == "'2020-12-31' n'est pas une date au format JJ/MM/AAAA"
+
+
+# -- the gettext catalogs --------------------------------------------------------------------
+
+def test_every_message_has_a_french_translation_with_the_same_placeholders():
+    with PO.open("rb") as fh:
+        catalog = {m.id: m.string for m in read_po(fh) if m.id}
+    templates = set(MESSAGES.values()) | set(HINTS.values())
+    untranslated = [t for t in templates if not catalog.get(t)]
+    assert untranslated == []
+    for template in templates:
+        assert placeholders(catalog[template]) == placeholders(template), template
+    # and nothing in the .po that the code no longer says, but the date units and the like
+    source = (LOCALE_DIR.parent / "messages.py").read_text(encoding="utf-8")
+    source += (LOCALE_DIR.parent / "report.py").read_text(encoding="utf-8")
+    stale = [m for m in catalog if m not in templates and f'N_("{m}")' not in source]
+    assert stale == []
+
+
+def test_shipped_mo_is_compiled_from_the_po():
+    with PO.open("rb") as fh:
+        po = {m.id: m.string for m in read_po(fh) if m.id}
+    with MO.open("rb") as fh:
+        mo = {m.id: m.string for m in read_mo(fh) if m.id}
+    assert mo == po, "run: pybabel compile -D opendata -d opendata/validation/locale"
+
+
+def test_translations_are_french_not_copies():
+    with PO.open("rb") as fh:
+        catalog = {m.id: m.string for m in read_po(fh) if m.id}
+    same = [k for k, v in catalog.items() if k == v and re.search(r"[a-z]{4,}", k)]
+    assert same == []
