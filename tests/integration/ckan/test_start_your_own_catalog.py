@@ -79,7 +79,8 @@ def test_readme_start_your_own_catalog(tmp_path: Path, ckan_server, ckan, exclus
                               text=True, timeout=600)
         assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
         outputs[" ".join(words[:2])] = done.stdout
-    assert f"{DATASET}: ok (regions: 18 rows)" in outputs["opendata build"]
+    # the new catalog's language is fr, so its stewards read French
+    assert f"{DATASET}: ok (regions : 18 ligne(s))" in outputs["opendata build"]
     assert re.search(rf"create\s+{DATASET}", outputs["opendata plan"])
     published = ckan.action.package_show(id=DATASET)
     assert published["organization"]["name"] == "ville-exemple"
