@@ -74,13 +74,14 @@ def test_build_invalid_catalog_exits_1_after_writing_the_report(cli, catalog, de
                                      encoding="utf-8")
     result = cli("build")
     assert result.exit_code == 1
-    assert "row 2, field nb_api: error: value 'x'" in result.stdout
+    assert "row 2, field nb_api: error: 'x' is not a whole number" in result.stdout
     dist = catalog / "dist"
     report = json.loads((dist / "validation-report.json").read_text(encoding="utf-8"))
     assert report["valid"] is False
     assert report["issues"][0]["file"] == "datasets/demo/points.csv"
     assert "❌ invalid" in (dist / "validation-report.md").read_text(encoding="utf-8")
-    assert "value &#x27;x&#x27;" in (dist / "validation-report.html").read_text("utf-8")
+    assert "&#x27;x&#x27; is not a whole number" in (dist / "validation-report.html").read_text(
+        "utf-8")
     # an invalid dataset is not packaged, and the index says so
     assert not (dist / "datapackages" / "demo").exists()
     [entry] = json.loads((dist / "catalog.json").read_text(encoding="utf-8"))["datasets"]
@@ -109,8 +110,8 @@ def test_done_when_one_broken_manifest_and_one_broken_csv(cli, catalog, demo, li
     line = line_of(manifest, "frequency:")
     assert (f"datasets/demo-2/dataset.yaml:{line}:1, field frequency: error: unknown "
             "frequency code 'NEVR'") in result.stdout
-    assert ("datasets/demo/points.csv:5, row 5, field date_releve: error: value '31/02/2006' "
-            "does not match field type") in result.stdout
+    assert ("datasets/demo/points.csv:5, row 5, field date_releve: error: '31/02/2006' is "
+            "not a date in the format DD/MM/YYYY") in result.stdout
     assert "2 dataset(s), 0 valid, 2 error(s)" in result.stdout
 
 

@@ -69,6 +69,28 @@ def test_json_report_keeps_english_codes(cli, demo, edit, no_env):
     assert issue["hint"].startswith("Vouliez-vous dire 'region-poitou-charentes'")
 
 
+BAD_ROW = "territoire;nb_api;taux;date_releve\nA;2,5;1;31/02/2006\n"
+
+
+def test_data_errors_in_french_on_both_engines(cli, demo, no_env, monkeypatch):
+    (demo / "points.csv").write_text(BAD_ROW, encoding="utf-8")
+    for engine in ("frictionless", "auto"):
+        monkeypatch.setenv("OPENDATA_ENGINE", engine)
+        out = cli("validate", "--no-cache").stdout
+        assert ("points.csv:2, ligne 2, champ nb_api: erreur: '2,5' n'est pas un nombre "
+                "entier") in out, engine
+        assert ("champ date_releve: erreur: '31/02/2006' n'est pas une date au format "
+                "JJ/MM/AAAA") in out
+        assert "conseil: Écrivez les nombres entiers" in out
+
+
+def test_the_cache_does_not_replay_another_language(cli, demo, no_env):
+    (demo / "points.csv").write_text(BAD_ROW, encoding="utf-8")
+    assert "n'est pas un nombre entier" in cli("validate").stdout
+    assert "is not a whole number" in cli("--lang", "en", "validate").stdout
+    assert "n'est pas un nombre entier" in cli("validate").stdout
+
+
 # -- plain words, fitting hints ----------------------------------------------------------------
 
 @pytest.mark.parametrize("note", ['type is "number/default"', 'type is "integer/default"',

@@ -55,7 +55,7 @@ def test_shared_schema(cli, catalog, demo, edit):
                                      encoding="utf-8")
     result = cli("validate")
     assert result.exit_code == 1
-    assert "row 2, field nb_api: error: value '-1' breaks a constraint" in result.stdout
+    assert "row 2, field nb_api: error: '-1' is below the minimum, 0" in result.stdout
 
 
 def test_shared_schema_unknown_suggests(catalog, demo, edit):

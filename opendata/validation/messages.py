@@ -131,8 +131,10 @@ MESSAGES: dict[str, str] = {
     "blank-row": N_("the row is empty"),
     "extra-cell": N_("the row has more cells than the header"),
     "missing-cell": N_("the row has no cell for this field"),
-    "primary-key": N_("the row's key is the same as another row's"),
-    "unique-error": N_("{value} appears more than once: values of this field must be unique"),
+    "primary-key": N_("the row's key is the same as in row {previous}: keys must be unique"),
+    "primary-key-empty": N_("the row's key cells are all empty"),
+    "unique-error": N_("the same value is in row {previous}: values of this field must be "
+                       "unique"),
     "no-rows": N_("the file has a header but no data rows"),
     # manifests
     "duplicate-name": N_("dataset name {name!r} is already used by {other}"),
@@ -209,6 +211,7 @@ HINTS: dict[str, str] = {
     "missing-cell": N_("Add the missing cells (empty ones are fine) so that every row has as "
                        "many as the header."),
     "primary-key": N_("Key values must be unique: remove the duplicate row or fix its key."),
+    "primary-key-empty": N_("Fill the key cells: each row needs a key."),
     "unique-error": N_("Each row needs its own value here: remove the duplicate row or fix "
                        "the value."),
     "published-type": N_("data.gouv.fr reads the value as the national schema says: write it "
@@ -233,6 +236,10 @@ HINTS: dict[str, str] = {
     "no-schema": N_("Generate one with `opendata infer {file}` and reference it with "
                     "`schema:`."),
 }
+
+#: Frictionless error types :func:`describe` words itself
+DATA_ERRORS = frozenset({"type-error", "constraint-error", "blank-row", "extra-cell",
+                         "missing-cell", "primary-key", "unique-error"})
 
 _FR_NUMBER = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f.]\d{3})*(?:,\d+)?$|^-?\d+,\d+$")
 _GROUPED_INT = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f.]\d{3})+$")
@@ -313,6 +320,12 @@ def describe(kind: str, cell: object, note: str | None, *, published: bool = Fal
                 else "constraint-other")
         return (text(code, value=value, limit=limit, constraint=constraint),
                 hint(code if code in HINTS else "constraint-other"))
+    if kind in ("unique-error", "primary-key"):
+        m = re.search(r"position \"?(\d+)", note)
+        if m:
+            return text(kind, value=value, previous=m.group(1)), hint(kind)
+        if kind == "primary-key":
+            return text("primary-key-empty"), hint("primary-key-empty")
     if kind in MESSAGES:
         return text(kind, value=value), hint(kind)
     return note, None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from opendata.checksums import remember
+from opendata.validation import messages
 from opendata.validation.custom_checks import CustomCheckError, RulesCheck, build_rules
 from opendata.validation.headers import match_header, parse_header
 from opendata.validation.report import Issue
@@ -254,25 +255,22 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             issues.append(_issue(base, err.note, err.code, _CHECK_HINT, row=row,
                                  field=err.field_name, line=row))
             continue
-        if isinstance(err, ferrors.TypeError):
-            msg = f"value {err.cell!r} does not match field type ({err.note})"
-        elif isinstance(err, ferrors.ConstraintError):
-            msg = f"value {err.cell!r} breaks a constraint: {err.note}"
+        if err.type in messages.DATA_ERRORS:
+            # plain words in the steward's language, never Frictionless' notes
+            msg, hint = messages.describe(err.type, getattr(err, "cell", None), err.note,
+                                          published=bool(published))
         elif isinstance(err, ferrors.LabelError):
-            msg = f"header: {err.note or err.message}"
+            msg, hint = f"header: {err.note or err.message}", _HINTS.get(err.type)
         else:
-            msg = err.note or err.message
+            msg, hint = err.note or err.message, _HINTS.get(err.type)
             if err.type in ("scheme-error", "format-error", "source-error", "encoding-error"):
                 msg = err.message
-        hint = _PUBLISHED_TYPE_HINT if published and err.type == "type-error" else _HINTS.get(
-            err.type)
         issues.append(_issue(base, msg, err.type, hint, row=row, field=fname,
                              line=row if row is not None else (1 if isinstance(
                                  err, ferrors.LabelError) else None)))
     if not any(i.severity == "error" for i in issues) and (rows or 0) == 0 and dialect.get(
             "header", True):
-        issues.append(_issue(base, "the file has a header but no data rows", "no-rows",
-                             "Add the data rows, or remove the resource until it has data.",
+        issues.append(_issue(base, messages.text("no-rows"), "no-rows", messages.hint("no-rows"),
                              line=2))
     return TableResult(rows, issues, truncated=len(task.errors) >= LIMIT_ERRORS)
 
@@ -280,21 +278,10 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
 #: header errors Frictionless raises that headers.py already reported
 _HEADER_CODES = {"missing-label", "extra-label", "unmatched-header", "blank-label",
                  "duplicate-label", "incorrect-label", "blank-header"}
-_PUBLISHED_TYPE_HINT = ("data.gouv.fr reads the value as the national schema says: write it in "
-                        "the field's own format (numbers with `.` as decimal mark, dates as the "
-                        "field's format).")
 _CHECK_HINT = "Fix the value: the schema's custom check (run by data.gouv.fr too) rejects it."
 
 _HINTS = {
-    "type-error": "Fix the value, or the field's type/format in the Table Schema "
-                  "(French numbers need decimalChar \",\"; French dates format \"%d/%m/%Y\").",
-    "constraint-error": "Fix the value or relax the constraint in the Table Schema.",
     "missing-label": "Add the column to the file or remove the field from the schema.",
     "extra-label": "Remove the column from the file or add the field to the schema.",
     "incorrect-label": "Rename the column, or the schema field, so that they match.",
-    "blank-row": "Remove the empty line.",
-    "extra-cell": "A row has more cells than the header: check quoting and delimiters.",
-    "missing-cell": "A row has fewer cells than the header.",
-    "primary-key": "Key values must be unique.",
-    "unique-error": "Values of this field must be unique.",
 }

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opendata.validation import messages
 from opendata.validation.custom_checks import build_rules
 from opendata.validation.headers import match_header, parse_header
 from opendata.validation.report import Issue
 from opendata.validation.tabular import (
     _HINTS,
-    _PUBLISHED_TYPE_HINT,
     DELIMITERS,
     LIMIT_ERRORS,
     FileFacts,
@@ -105,6 +105,13 @@ def not_covered(schema: dict[str, Any], dialect: dict[str, Any], fmt: str) -> st
 def _issue(base: dict[str, Any], message: str, code: str, hint: str | None = None,
            **kw: Any) -> Issue:
     return Issue(message=message, code=code, hint=hint, **{**base, **kw})
+
+
+def _data_issue(base: dict[str, Any], code: str, cell: Any, note: str | None, *,
+                published: bool = False, **kw: Any) -> Issue:
+    """A data error worded as the reference path words it (messages.describe)."""
+    message, hint = messages.describe(code, cell, note, published=published)
+    return _issue(base, message, code, hint, **kw)
 
 
 def precheck(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
@@ -217,7 +224,7 @@ class _Run:
         self.dialect, self.encoding, self.delimiter = dialect, encoding, delimiter
         self.quote = dialect.get("quoteChar", '"')
         self.header = dialect.get("header", True)
-        self.type_hint = _PUBLISHED_TYPE_HINT if published else _HINTS.get("type-error")
+        self.published = published
         try:
             self.fschema = Schema.from_descriptor(_prepare_schema(
                 schema, dialect, by_name=by_name, published=published))
@@ -487,9 +494,8 @@ class _Run:
         bits = [r[1].gather(idx).to_list() for r in results]
         for j, row in enumerate(rows):
             if blanks[j]:
-                self.findings.append((row, 0, 0, 0, _issue(
-                    self.base, f'Row at position "{row}" is completely blank', "blank-row",
-                    _HINTS.get("blank-row"), row=row, field=None, line=row)))
+                self.findings.append((row, 0, 0, 0, _data_issue(
+                    self.base, "blank-row", None, None, row=row, field=None, line=row)))
                 continue
             for i, chk in enumerate(self.checks):
                 b = bits[i][j]
@@ -497,18 +503,15 @@ class _Run:
                     continue
                 cell = cells[i][j]
                 if b & 1:
-                    self.findings.append((row, 0, i, 0, _issue(
-                        self.base, f"value {cell!r} does not match field type "
-                        f"({chk.notes[1]})", "type-error", self.type_hint,
-                        row=row, field=chk.name, line=row)))
+                    self.findings.append((row, 0, i, 0, _data_issue(
+                        self.base, "type-error", cell, chk.notes[1],
+                        published=self.published, row=row, field=chk.name, line=row)))
                     continue
                 for k in range(1, len(chk.constraints) + 1):
                     if b & (1 << k):
-                        self.findings.append((row, 0, i, k, _issue(
-                            self.base, f"value {cell!r} breaks a constraint: "
-                            f"{chk.notes[1 << k]}", "constraint-error",
-                            _HINTS.get("constraint-error"), row=row, field=chk.name,
-                            line=row)))
+                        self.findings.append((row, 0, i, k, _data_issue(
+                            self.base, "constraint-error", cell, chk.notes[1 << k],
+                            row=row, field=chk.name, line=row)))
 
     def _keys(self, store: Any, pk_none: list[int], pk_none_total: int) -> None:
         """Unique and primary-key findings, after the whole file is read."""
@@ -519,19 +522,19 @@ class _Run:
                 self.counts[(name, "unique-error")] = total
             self.dup_rows[i] = {row for row, _ in first}
             for row, prev in first:
-                self.findings.append((row, 1, order, 0, _issue(
-                    self.base, f"the same as in the row at position {prev}", "unique-error",
-                    _HINTS.get("unique-error"), row=row, field=name, line=row)))
+                self.findings.append((row, 1, order, 0, _data_issue(
+                    self.base, "unique-error", None, f"the same as in the row at position "
+                    f"{prev}", row=row, field=name, line=row)))
         if not self.pk:
             return
         total, first = store.duplicates("pk", self.limit)
         if total + pk_none_total:
             self.counts[(None, "primary-key")] = total + pk_none_total
         for row in pk_none:
-            self.findings.append((row, 2, 0, 0, _issue(
-                self.base, 'cells composing the primary keys are all "None"', "primary-key",
-                _HINTS.get("primary-key"), row=row, field=None, line=row)))
+            self.findings.append((row, 2, 0, 0, _data_issue(
+                self.base, "primary-key", None, 'cells composing the primary keys are all '
+                '"None"', row=row, field=None, line=row)))
         for row, prev in first:
-            self.findings.append((row, 2, 0, 0, _issue(
-                self.base, f"the same as in the row at position {prev}", "primary-key",
-                _HINTS.get("primary-key"), row=row, field=None, line=row)))
+            self.findings.append((row, 2, 0, 0, _data_issue(
+                self.base, "primary-key", None, f"the same as in the row at position {prev}",
+                row=row, field=None, line=row)))
