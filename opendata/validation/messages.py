@@ -175,6 +175,18 @@ MESSAGES: dict[str, str] = {
     "stopped": N_(" (error collection stopped there; fix these first)"),
     "summary": N_("{datasets} dataset(s), {valid_datasets} valid, {errors} error(s), "
                   "{warnings} warning(s)"),
+    "report-title": N_("Validation report"),
+    "report-valid": N_("Valid"),
+    "report-invalid": N_("Invalid"),
+    "valid": N_("valid"),
+    "invalid": N_("invalid"),
+    "col-dataset": N_("Dataset"),
+    "col-status": N_("Status"),
+    "col-rows": N_("Rows"),
+    "col-errors": N_("Errors"),
+    "col-where": N_("Where"),
+    "col-message": N_("Message"),
+    "and-more": N_("and {count} more"),
 }
 
 HINTS: dict[str, str] = {

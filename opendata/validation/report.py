@@ -148,60 +148,69 @@ def render_text(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
     return "\n".join(out)
 
 
+def _where(issue: Issue, field_quote: str = "") -> str:
+    where = issue.location()
+    if issue.row:
+        where += ", " + messages.text("row", row=issue.row)
+    if issue.field:
+        where += ", " + messages.text("field", field=f"{field_quote}{issue.field}{field_quote}")
+    return where
+
+
 def render_markdown(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
     """Readable report for people (dist/validation-report.md, CI summaries)."""
     summary = report.to_dict()["summary"]
-    lines = ["# Validation report", "",
-             f"**{'Valid' if report.valid else 'Invalid'}**: {summary['datasets']} dataset(s), "
-             f"{summary['valid_datasets']} valid, {summary['errors']} error(s), "
-             f"{summary['warnings']} warning(s).", "",
-             "| Dataset | Status | Rows | Errors |", "|---|---|---|---|"]
+    t = messages.text
+    lines = [f"# {t('report-title')}", "",
+             f"**{t('report-valid' if report.valid else 'report-invalid')}**: "
+             f"{t('summary', **summary)}.", "",
+             f"| {t('col-dataset')} | {t('col-status')} | {t('col-rows')} | {t('col-errors')} |",
+             "|---|---|---|---|"]
     for name, issues in _group(report):
         result = report.datasets.get(name) if name else None
         rows = sum(r.rows or 0 for r in result.resources) if result else 0
         n_err = sum(1 for i in issues if i.severity == "error")
-        ok = "✅ valid" if n_err == 0 else "❌ invalid"
+        ok = f"✅ {t('valid')}" if n_err == 0 else f"❌ {t('invalid')}"
         lines.append(f"| `{name or '(catalog)'}` | {ok} | {rows} | {n_err} |")
     for name, issues in _group(report):
         if not issues:
             continue
         lines += ["", f"## `{name or '(catalog)'}`", ""]
         for issue in issues[: shown * 5]:
-            where = issue.location() + (f", row {issue.row}" if issue.row else "") + (
-                f", field `{issue.field}`" if issue.field else "")
             hint = f" — *{issue.hint}*" if issue.hint else ""
-            lines.append(f"- **{issue.severity}** `{where}`: {issue.message}{hint}")
+            lines.append(f"- **{t(issue.severity)}** `{_where(issue, '`')}`: "
+                         f"{issue.message}{hint}")
         if len(issues) > shown * 5:
-            lines.append(f"- … and {len(issues) - shown * 5} more")
+            lines.append(f"- … {t('and-more', count=len(issues) - shown * 5)}")
     return "\n".join(lines) + "\n"
 
 
 def render_html(report: ValidationReport) -> str:
     """A self-contained HTML page of the report (no scripts, no remote assets)."""
     summary = report.to_dict()["summary"]
+    t = messages.text
     rows = []
     for name, issues in _group(report):
         for issue in issues or [None]:
             if issue is None:
-                rows.append(f"<tr><td>{html.escape(name or '')}</td><td class=ok>valid</td>"
-                            "<td></td><td></td></tr>")
+                rows.append(f"<tr><td>{html.escape(name or '')}</td><td class=ok>"
+                            f"{html.escape(t('valid'))}</td><td></td><td></td></tr>")
                 continue
-            where = issue.location() + (f", row {issue.row}" if issue.row else "") + (
-                f", field {issue.field}" if issue.field else "")
             msg = html.escape(issue.message) + (
                 f"<br><small>{html.escape(issue.hint)}</small>" if issue.hint else "")
             rows.append(f"<tr><td>{html.escape(name or '(catalog)')}</td>"
-                        f"<td class={issue.severity}>{issue.severity}</td>"
-                        f"<td><code>{html.escape(where)}</code></td><td>{msg}</td></tr>")
+                        f"<td class={issue.severity}>{html.escape(t(issue.severity))}</td>"
+                        f"<td><code>{html.escape(_where(issue))}</code></td><td>{msg}</td></tr>")
+    title = html.escape(t("report-title"))
     return f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Validation report</title>
+<html lang="{messages.current()}"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}
 .error{{color:#b00}}.warning{{color:#a60}}.ok{{color:#080}}</style></head>
-<body><h1>Validation report</h1>
-<p>{summary['datasets']} dataset(s), {summary['valid_datasets']} valid,
-{summary['errors']} error(s), {summary['warnings']} warning(s).</p>
-<table><tr><th>Dataset</th><th>Status</th><th>Where</th><th>Message</th></tr>
+<body><h1>{title}</h1>
+<p>{html.escape(t('summary', **summary))}.</p>
+<table><tr><th>{html.escape(t('col-dataset'))}</th><th>{html.escape(t('col-status'))}</th>
+<th>{html.escape(t('col-where'))}</th><th>{html.escape(t('col-message'))}</th></tr>
 {''.join(rows)}
 </table></body></html>
 """
