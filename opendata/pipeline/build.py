@@ -36,6 +36,7 @@ def build_steps() -> list[tuple[str, BuildStep]]:
         ("catalog index", write_index),
         ("DCAT-AP", _dcat_step),
         ("JSON Schemas", lambda c, r, d: copy_schemas(c.root, d / SCHEMAS_DIR)),
+        ("site", _site_step),  # last: it links the zips and DCAT files written above
     ]
 
 
@@ -44,6 +45,13 @@ def _dcat_step(catalog: Catalog, report: ValidationReport, dist: Path) -> list[P
     from opendata.dcat import dcat_build_step
 
     return dcat_build_step(catalog, report, dist)
+
+
+def _site_step(catalog: Catalog, report: ValidationReport, dist: Path) -> list[Path]:
+    """The website (``dist/site/``) and the data its read API serves."""
+    from opendata.site import build_site
+
+    return build_site(catalog, report, dist).files
 
 
 @dataclass
