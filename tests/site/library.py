@@ -78,6 +78,8 @@ def make_library(base: Path) -> tuple[Path, Path]:
     root.mkdir(parents=True)
     for name in ("opendata.yaml", "licences", "datasets", "harvesters"):
         src = REPO / name
+        if not src.exists():  # licences/ is optional (the registry is built in)
+            continue
         if src.is_dir():
             shutil.copytree(src, root / name)
         else:
