@@ -30,4 +30,28 @@ def site_cmd(ctx, dist: Path | None, out: Path | None, no_cache: bool) -> None:
     click.echo(f"wrote {result.pages} page(s) for {result.datasets} dataset(s) to {result.out}")
 
 
-COMMANDS = [site_cmd]
+
+@click.command("serve")
+@click.option("--dist", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The build folder to serve (default: dist/ at the catalog root).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Worker threads of this process.")
+@click.option("--site-url", default=None,
+              help="Public root URL behind a reverse proxy (default: from each request).")
+@pass_ctx
+def serve_cmd(ctx, dist: Path | None, host: str, port: int, threads: int,
+              site_url: str | None) -> None:
+    """Serve the site, the DCAT files and CKAN's read API (/api/3/action/) from dist/.
+
+    Read-only and stateless: run several (`waitress-serve --call
+    opendata.api.app:make_app`, or gunicorn) behind a reverse proxy to scale out.
+    """
+    from opendata.api.serve import serve
+
+    serve(dist or ctx.root / "dist", host=host, port=port, threads=threads, site_url=site_url,
+          announce=lambda url: click.echo(f"serving {url} (CKAN API: {url}api/3/action/)"))
+
+
+COMMANDS = [site_cmd, serve_cmd]

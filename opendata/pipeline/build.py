@@ -49,9 +49,9 @@ def _dcat_step(catalog: Catalog, report: ValidationReport, dist: Path) -> list[P
 
 def _site_step(catalog: Catalog, report: ValidationReport, dist: Path) -> list[Path]:
     """The website (``dist/site/``) and the data its read API serves."""
-    from opendata.site import build_site
+    from opendata.api import build_step
 
-    return build_site(catalog, report, dist).files
+    return build_step(catalog, report, dist)
 
 
 @dataclass
