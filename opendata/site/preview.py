@@ -18,6 +18,9 @@ from typing import Any
 MAX_CELL = 200
 #: Characters read at most for one preview, whatever the file holds.
 MAX_CHARS = 256 * 1024
+#: Characters per read: below csv's default field limit, so an endless line is cut into
+#: pieces (a cut header) rather than an error that depends on the process' csv settings.
+MAX_LINE = 64 * 1024
 
 
 @dataclass
@@ -43,7 +46,8 @@ class _Capped(io.TextIOBase):
     def readline(self, size: int | None = -1) -> str:  # csv reads by line
         if self.left <= 0:
             return ""
-        cap = self.left if size is None or size < 0 else min(size, self.left)
+        cap = min(self.left, MAX_LINE) if size is None or size < 0 else min(size, self.left,
+                                                                           MAX_LINE)
         line = self.raw.readline(cap)
         self.left -= len(line)
         return line
