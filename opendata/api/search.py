@@ -99,10 +99,7 @@ def _clause_matches(doc: Doc, name: str, raw: str) -> bool:
 
 def parse_clauses(query: str) -> tuple[list[tuple[bool, str, str]], list[str]]:
     """``field:value`` clauses (negated?, field, raw value) and the free words left."""
-    clauses = []
-    rest = query
-    for m in CLAUSE.finditer(query):
-        clauses.append(("-" in m.group(1), m.group(2), m.group(3)))
+    clauses = [("-" in m.group(1), m.group(2), m.group(3)) for m in CLAUSE.finditer(query)]
     rest = CLAUSE.sub(" ", query)
     try:
         free = shlex.split(rest.replace("'", " "))

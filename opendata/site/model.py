@@ -176,7 +176,7 @@ def _example(fld: dict[str, Any], preview: Preview | None) -> str:
     return ""
 
 
-def _constraints(fld: dict[str, Any], lang_free: bool = True) -> list[tuple[str, str]]:
+def _constraints(fld: dict[str, Any]) -> list[tuple[str, str]]:
     """Constraints as (name, value) pairs; the template translates the names it knows."""
     out = []
     for key, value in (fld.get("constraints") or {}).items():

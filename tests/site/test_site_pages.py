@@ -138,10 +138,13 @@ def test_downloads_have_size_and_sha256_of_the_files(library, site_dir):
     served = site_dir / "files" / "epn-api-poitou-charentes-2006" / "epn-api-par-territoire.csv"
     assert served.read_bytes() == src.read_bytes()
     assert sha256_file(src) in page
-    zip_file = site_dir / "downloads" / "epn-api-poitou-charentes-2006-1.0.0.zip"
+    version = load_catalog(root).dataset("epn-api-poitou-charentes-2006").version
+    zip_file = site_dir / "downloads" / f"epn-api-poitou-charentes-2006-{version}.zip"
     assert sha256_file(zip_file) in page
     assert (site_dir / "dcat" / "epn-api-poitou-charentes-2006.ttl").is_file()
-    assert "1,4 Ko" in page  # French units in French
+    from opendata.site.render import human_size
+
+    assert human_size(src.stat().st_size, "fr") in page and " Ko" in page  # French units
 
 
 def test_dataset_jsonld_is_the_same_graph_as_its_turtle(site_dir):
@@ -177,10 +180,13 @@ def test_history_comes_from_git(site_dir):
     assert "Catalogue de test" in text
 
 
-def test_pack_page_gives_rules_dates_sha256_and_the_verify_command(site_dir):
+def test_pack_page_gives_rules_dates_sha256_and_the_verify_command(library, site_dir):
+    from opendata.packages.collections import load_pack_manifest
+
+    zip_name = load_pack_manifest(library[0], "concours-applis").zip_name
     text = (site_dir / "packs" / "concours-applis.html").read_text("utf-8")
-    sha = sha256_file(site_dir / "downloads" / "concours-applis-1.0.0.zip")
-    assert f"opendata download concours-applis-1.0.0.zip --sha256 {sha}" in text
+    sha = sha256_file(site_dir / "downloads" / zip_name)
+    assert f"opendata download {zip_name} --sha256 {sha}" in text
     assert "https://bibliotheque-donnees.fr/concours-applis/reglement" in text
     assert "1er septembre 2026" in text and "30 novembre 2026" in text
     assert "epn-api-poitou-charentes-2006.html" in text
