@@ -40,6 +40,7 @@ from opendata.harvesters.http import DryRunSkip, HttpClient
 from opendata.harvesters.targets import Target, load_target
 from opendata.packages.collections import list_packs
 from opendata.packages.packs import build_pack, pack_identifier
+from opendata.validation.normalise import published_file
 from opendata.validation.report import ValidationReport
 from opendata.validation.validator import validate
 
@@ -318,6 +319,11 @@ class Portal(ABC):
             return org.portals[self.target.name]
         return key or None
 
+    def _published_file(self, res: Resource) -> Path:
+        """The file this portal receives: the normalised copy when the manifest asks for
+        one (``normalise: true``), else the file in git."""
+        return published_file(self.catalog.root, res) or res.file  # type: ignore[return-value]
+
     def desired_resources(self, ds: Dataset) -> list[DesiredResource]:
         """Resources with checksums; local files uploaded or linked per the target policy."""
         from opendata.catalog.schemas import SchemaRefError, resolve_schema
@@ -338,13 +344,16 @@ class Portal(ABC):
                                    description=res.description, format=res.format,
                                    mediatype=res.mediatype, type=res.type, schema=schema)
             if res.file is not None:
-                item.sha256 = source_sha256(res.file)
-                item.size = res.file.stat().st_size
-                # collections are built artefacts with no public URL: always uploaded
-                if self.target.resources == "link" and not ds.get("identifier"):
+                file = self._published_file(res)
+                item.sha256 = source_sha256(file)
+                item.size = file.stat().st_size
+                # collections are built artefacts with no public URL: always uploaded;
+                # a normalised copy has none either (it is not in git): uploaded too
+                if self.target.resources == "link" and not ds.get("identifier") \
+                        and file == res.file:
                     item.url = self.link_url(ds, res.file)
                 else:
-                    item.file = res.file
+                    item.file = file
             else:
                 item.url = res.url
             out.append(item)

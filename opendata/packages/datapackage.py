@@ -11,6 +11,7 @@ from typing import Any
 from opendata.catalog.manifests import Catalog, Dataset
 from opendata.catalog.schemas import SchemaRefError, resolve_schema
 from opendata.checksums import source_sha256
+from opendata.validation.normalise import published_file
 
 
 def frictionless_dialect(dialect: dict[str, Any]) -> dict[str, Any]:
@@ -26,16 +27,18 @@ def resource_descriptor(catalog: Catalog, ds: Dataset, index: int) -> dict[str, 
     desc: dict[str, Any] = {"name": res.name, "title": res.title}
     if res.description:
         desc["description"] = res.description
-    if res.file is not None:
+    file = published_file(catalog.root, res)
+    if file is not None:
         desc["path"] = res.path
-        desc["bytes"] = res.file.stat().st_size
-        desc["hash"] = "sha256:" + source_sha256(res.file)
+        desc["bytes"] = file.stat().st_size
+        desc["hash"] = "sha256:" + source_sha256(file)
     else:
         desc["path"] = res.url
     desc["format"] = res.format
     if res.mediatype:
         desc["mediatype"] = res.mediatype
-    dialect = res.dialect
+    # a normalised copy is UTF-8 with `,`: the manifest's dialect described the original
+    dialect = {} if file is not None and file != res.file else res.dialect
     if res.is_tabular:
         desc["profile"] = "tabular-data-resource"
         desc["encoding"] = dialect.get("encoding", "utf-8")

@@ -47,6 +47,7 @@ from opendata.packages.zipfiles import (
     catalog_commit,
     write_zip,
 )
+from opendata.validation.normalise import published_file
 from opendata.validation.report import Issue, ValidationReport
 
 LOCK_NAME = "pack.lock.json"
@@ -145,7 +146,7 @@ def _dataset_parts(catalog: Catalog, ds: Dataset, prefix: str = ""
             raise ValidationFailed(
                 f"{catalog.rel(ds.manifest)}: resource file {rel!r} has the name of a file "
                 "opendata generates in packages", "Rename the data file.")
-        members[prefix + rel] = res.file
+        members[prefix + rel] = published_file(catalog.root, res) or res.file
         lock_res.append({"name": res.name, "path": prefix + rel,
                          "sha256": res_desc["hash"].removeprefix("sha256:"),
                          "bytes": res_desc["bytes"]})

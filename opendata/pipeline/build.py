@@ -17,6 +17,7 @@ from opendata.catalog.manifests import Catalog, load_catalog
 from opendata.catalog.scaffold import SCHEMAS_PATH, copy_schemas
 from opendata.packages.datapackage import package_descriptor
 from opendata.packages.packs import write_packs
+from opendata.validation.normalise import published_file
 from opendata.validation.report import ValidationReport, render_html, render_markdown
 from opendata.validation.validator import Progress, validate
 
@@ -94,7 +95,7 @@ def write_datapackages(catalog: Catalog, report: ValidationReport, dist: Path) -
             if res.file is not None and res.path:
                 target = folder / res.path
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(res.file, target)
+                shutil.copyfile(published_file(catalog.root, res) or res.file, target)
         out.append(write_json(folder / "datapackage.json", desc))
     return out
 

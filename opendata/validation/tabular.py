@@ -215,7 +215,9 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
                 f"this file against {published} as published, which reads numbers with "
                 "`.` as decimal mark and no group mark; values written the French way are "
                 "reported as type errors there too", "dialect-not-conformant",
-                "Export the file with the schema's own formats (`.` as decimal mark).", line=1,
+                "Export the file with the schema's own formats (`.` as decimal mark), or add "
+                "`normalise: true` to the resource: opendata then publishes a normalised copy.",
+                line=1,
                 severity="warning"))
     rules, problems = build_rules(schema, schema_label)
     issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]

@@ -38,6 +38,7 @@ from opendata.catalog.schemas import (
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.validation import messages
 from opendata.validation.cache import Cache
+from opendata.validation.normalise import NormaliseError, ensure_copy, wants_normalised
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
 from opendata.validation.tabular import FileFacts, normalise_encoding, scan_file
 
@@ -416,6 +417,14 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
                    published: str | None = None, schema_label: str = "the schema") -> None:
     dialect = res.dialect
     columns = dict(res.raw.get("columns") or {})
+    if wants_normalised(res.raw):
+        # what gets published is the normalised copy: that is what must pass
+        try:
+            file, dialect = ensure_copy(catalog.root, file, descriptor, dialect).file, {}
+        except NormaliseError as exc:
+            report.add(_resource_issue(catalog, ds, res, "normalise", exc.message, exc.hint,
+                                       "normalise-failed"))
+            return
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
     key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format, columns,
                       published, os.environ.get("OPENDATA_ENGINE", "auto"),
