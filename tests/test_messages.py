@@ -187,3 +187,18 @@ def test_translations_are_french_not_copies():
     same = [k for k, v in catalog.items() if k == v and re.search(r"[a-z]{4,}", k)
             and k not in same_in_both]
     assert same == []
+
+
+def test_national_schema_hints_in_french_still_work_literally(catalog, demo, edit, no_env):
+    from opendata.validation.validator import validate
+
+    edit(demo / "dataset.yaml", "    schema: points.schema.json",
+         '    schema: {name: scdl/subvention, version: "2.1.1"}')
+    [issue] = [i for i in validate(catalog).issues if i.code == "schema-unresolved"]
+    assert issue.message == ("le schéma 'scdl/subvention' n'est pas dans le catalogue de "
+                             "schema.data.gouv.fr")
+    line = re.search(r"`([^`]+)`", issue.hint).group(1)
+    assert issue.hint.startswith("Vouliez-vous dire scdl/subventions ? Écrivez `")
+    edit(demo / "dataset.yaml", '    schema: {name: scdl/subvention, version: "2.1.1"}',
+         "    " + line)
+    assert not [i for i in validate(catalog).issues if i.code == "schema-unresolved"]

@@ -46,10 +46,14 @@ class SchemaRefError(OpendataError):
     :class:`OpendataError`, so a command meeting one outside validation renders it)."""
 
     def __init__(self, message: str, hint: str | None = None,
-                 suggestions: tuple[str, ...] = ()):
+                 suggestions: tuple[str, ...] = (), *, code: str | None = None,
+                 hint_code: str | None = None, params: dict[str, Any] | None = None):
         super().__init__(message, hint)
         #: the closest names or versions, for a caller that words its own hint
         self.suggestions = suggestions
+        #: message and hint codes with their parameters, for validation to say them in the
+        #: steward's language (this stage comes before the messages catalogue)
+        self.code, self.hint_code, self.params = code, hint_code, params or {}
 
 
 @dataclass(frozen=True)
@@ -284,15 +288,17 @@ class NationalCatalogue:
         if schema is not None:
             return schema
         close = self.closest_names(name)
+        line = self.schemas[close[0]].manifest_line() if close else ""
         if close:
-            best = self.schemas[close[0]]
             hint = (f"Did you mean {', '.join(close)}? "
-                    f"{'For the first, write' if len(close) > 1 else 'Write'} "
-                    f"`{best.manifest_line()}`.")
+                    f"{'For the first, write' if len(close) > 1 else 'Write'} `{line}`.")
+            hint_code = "schema-unknown-many" if len(close) > 1 else "schema-unknown-one"
         else:
             hint = "`opendata schemas search WORDS` finds a schema by its subject."
+            hint_code = "schema-unknown-none"
         raise SchemaRefError(f"schema {name!r} is not in the schema.data.gouv.fr catalogue",
-                             hint, tuple(close))
+                             hint, tuple(close), code="schema-unknown", hint_code=hint_code,
+                             params={"name": name, "close": ", ".join(close), "line": line})
 
     def version(self, name: str, version: str) -> SchemaVersion:
         """One version; :class:`SchemaRefError` naming the closest known versions."""
@@ -303,12 +309,15 @@ class NationalCatalogue:
         known = [v.version for v in schema.versions]
         close = difflib.get_close_matches(version, known, n=3, cutoff=0.5)
         hint = f"Known versions: {', '.join(known)}." if known else "It has no version."
+        line = schema.manifest_line(close[0] if close else known[-1]) if known else ""
         if known:
-            best = close[0] if close else known[-1]
-            hint += (f" Closest: `{schema.manifest_line(best)}`." if close else
-                     f" Latest: `{schema.manifest_line(best)}`.")
+            hint += f" Closest: `{line}`." if close else f" Latest: `{line}`."
         raise SchemaRefError(f"schema {name!r} has no version {version!r}", hint,
-                             tuple(close or known[-1:]))
+                             tuple(close or known[-1:]), code="schema-no-version",
+                             hint_code=("schema-closest" if close else "schema-latest")
+                             if known else None,
+                             params={"name": name, "version": version,
+                                     "known": ", ".join(known), "line": line})
 
     def search(self, words: Iterable[str], *, with_fields: bool = True) -> list[NationalSchema]:
         """Table Schemas matching every word (accents and case ignored) in their name,
@@ -391,11 +400,16 @@ def _descriptor_of(schema: NationalSchema, ver: SchemaVersion) -> dict[str, Any]
                 f"schema {schema.name} is not a Table Schema (schema.data.gouv.fr type "
                 f"{schema.schema_type!r}): opendata checks tabular files against Table "
                 "Schemas only",
-                "`opendata schemas list` shows the Table Schemas.")
+                "`opendata schemas list` shows the Table Schemas.", code="schema-not-table",
+                hint_code="schema-not-table",
+                params={"name": schema.name, "type": schema.schema_type})
+        path = f"{SDG_DIR}/{schema.name}/{ver.version}/{ver.file_name}"
         raise SchemaRefError(
             f"schema {schema.name} {ver.version} is in the catalogue but has no offline copy",
             f"Run `opendata schemas update {schema.name}` (needs the network), or save "
-            f"{ver.url} as {SDG_DIR}/{schema.name}/{ver.version}/{ver.file_name}.")
+            f"{ver.url} as {path}.", code="schema-no-copy", hint_code="schema-no-copy",
+            params={"name": schema.name, "version": ver.version, "url": ver.url,
+                    "path": path})
     return _read_json(ver.file)  # a fresh dict: callers may change theirs
 
 

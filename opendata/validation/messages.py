@@ -87,6 +87,15 @@ def text(code: str, **params: object) -> str:
     return _(MESSAGES[code]).format(**params)
 
 
+def reword(code: str | None, hint_code: str | None, params: dict[str, object],
+           message: str, default_hint: str | None) -> tuple[str, str | None]:
+    """Message and hint of an error an earlier stage worded in English, said again in the
+    current language when its codes are known here (else as it came)."""
+    text_ = text(code, **params) if code in MESSAGES else message
+    hint_ = hint(hint_code, **params) if hint_code in HINTS else default_hint
+    return text_, hint_
+
+
 def hint(code: str, **params: object) -> str | None:
     """The hint that goes with ``code``, if it has one."""
     template = HINTS.get(code)
@@ -152,6 +161,14 @@ MESSAGES: dict[str, str] = {
     "missing-file": N_("data file {file} not found"),
     "no-schema": N_("tabular resource {name!r} has no Table Schema: its content is not "
                     "checked"),
+    # national schema references (worded in the catalog stage, translated here)
+    "schema-unknown": N_("schema {name!r} is not in the schema.data.gouv.fr catalogue"),
+    "schema-no-version": N_("schema {name!r} has no version {version!r}"),
+    "schema-not-table": N_("schema {name} is not a Table Schema (schema.data.gouv.fr type "
+                           "{type!r}): opendata checks tabular files against Table Schemas "
+                           "only"),
+    "schema-no-copy": N_("schema {name} {version} is in the catalogue but has no offline "
+                         "copy"),
     # JSON types, as a steward says them
     "json-string": N_("text"),
     "json-array": N_("a list"),
@@ -230,6 +247,15 @@ HINTS: dict[str, str] = {
                          "in the field's own format (numbers with `.` as decimal mark, dates "
                          "as the field's format)."),
     "no-rows": N_("Add the data rows, or remove the resource until it has data."),
+    "schema-unknown-one": N_("Did you mean {close}? Write `{line}`."),
+    "schema-unknown-many": N_("Did you mean {close}? For the first, write `{line}`."),
+    "schema-unknown-none": N_("`opendata schemas search WORDS` finds a schema by its "
+                              "subject."),
+    "schema-closest": N_("Known versions: {known}. Closest: `{line}`."),
+    "schema-latest": N_("Known versions: {known}. Latest: `{line}`."),
+    "schema-not-table": N_("`opendata schemas list` shows the Table Schemas."),
+    "schema-no-copy": N_("Run `opendata schemas update {name}` (needs the network), or save "
+                         "{url} as {path}."),
     "did-you-mean": N_("Did you mean {close!r}?"),
     "did-you-mean-any": N_("Did you mean {close}?"),
     "allowed-fields": N_("Allowed fields here: {allowed}."),

@@ -346,7 +346,9 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
         try:
             schema = resolve_schema(res.schema, ds.dir, catalog.root)
         except SchemaRefError as exc:
-            report.add(_resource_issue(catalog, ds, res, "schema", exc.message, exc.hint,
+            message, hint = messages.reword(exc.code, exc.hint_code, exc.params, exc.message,
+                                            exc.hint)
+            report.add(_resource_issue(catalog, ds, res, "schema", message, hint,
                                        "schema-unresolved"))
             continue
         _validate_data(catalog, ds, res, file, rel, schema.descriptor, schema.digest, result,
