@@ -12,10 +12,12 @@ Only valid, non-private datasets are published, like every other artefact of ``b
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +51,10 @@ FACETS = ("organization", "theme", "keyword", "licence", "format", "period")
 #: Facet values shown on the home page (the facet index lists them all).
 HOME_FACET_VALUES = 12
 NEWEST = 10
+#: Dataset pages are written by forked workers from this many datasets on (below, the
+#: fork costs more than it saves); at most this many workers.
+PARALLEL_FROM = 500
+MAX_WORKERS = 4
 
 
 @dataclass
@@ -206,36 +212,24 @@ def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
             writer.render("pack.html", f"packs/{pack['name']}.html", pack=pack)
         result.pages += writer.count
 
-    dataset_pages = 0
-    from opendata.site.jsonld import JsonLdWriter  # rdflib: only when building
-
-    jsonld = JsonLdWriter(catalog, [ds.name for ds in datasets])
-    for i, ds in enumerate(datasets):
-        if progress and i % 500 == 0:
-            progress(f"site: dataset {i + 1}/{len(datasets)}")
-        view = build_view(catalog, ds, summaries[ds.name], report, dist,
-                          histories.get(ds.dir.name, []), preview_rows, with_preview)
-        for dl in view.downloads:
-            if dl.href:
-                res = next(r for r in ds.resources if f"{FILES_DIR}/{ds.name}/{r.path}" == dl.href)
-                assert res.file is not None
-                _link_file(res.file, out / dl.href)
-        if view.package:
-            zip_file = dist / "packages" / view.package.title
-            _link_file(zip_file, out / DOWNLOADS_DIR / zip_file.name)
-            side = zip_file.with_name(zip_file.name + ".sha256")
-            if side.is_file():
-                _link_file(side, out / DOWNLOADS_DIR / side.name)
-        has_dcat = _dcat_files(dist, out, ds, jsonld)
-        in_packs = [p for p in packs if ds.name in p["datasets"]]
-        for lang in LANGS:
-            writer = _Writer(out, catalog, lang, {
-                **common, "facet_path": facet_path,
-                "facet_label": lambda k, v, lang=lang: facet_label(k, v, lang, catalog)})
-            writer.render("dataset.html", f"datasets/{ds.name}.html", view=view, s=view.summary,
-                          has_dcat=has_dcat, in_packs=in_packs,
-                          schema_org=schema_org(catalog, view, has_dcat))
-            dataset_pages += 1
+    job = _DatasetPages(catalog, report, dist, out, summaries, histories, packs, common,
+                        preview_rows, with_preview)
+    names = [ds.name for ds in datasets]
+    workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(names) >= PARALLEL_FROM else 1
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Pages are independent: split the datasets over forked workers (the catalog and
+        # summaries are inherited, nothing is pickled but names and page counts).
+        global _JOB
+        chunks = [names[i::workers] for i in range(workers)]
+        _JOB = job  # inherited by the forked workers: never pickled
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                dataset_pages = sum(pool.map(_run_job, chunks))
+        finally:
+            _JOB = None
+    else:
+        dataset_pages = job.run(names, progress)
     result.pages += dataset_pages
     result.datasets = len(datasets)
 
@@ -245,6 +239,65 @@ def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
     _write_feed(out, catalog, by_modified)
     result.files = [out]
     return result
+
+
+@dataclass
+class _DatasetPages:
+    """Writes the pages (and files) of some datasets; run in-process or in a forked worker."""
+
+    catalog: Catalog
+    report: ValidationReport
+    dist: Path
+    out: Path
+    summaries: dict[str, Summary]
+    histories: dict[str, Any]
+    packs: list[dict[str, Any]]
+    common: dict[str, Any]
+    preview_rows: int
+    with_preview: bool
+
+    def run(self, names: list[str], progress: Callable[[str], None] | None = None) -> int:
+        from opendata.site.jsonld import JsonLdWriter  # rdflib: only when building
+
+        catalog, out, dist = self.catalog, self.out, self.dist
+        jsonld = JsonLdWriter(catalog, names)
+        pages = 0
+        for i, name in enumerate(names):
+            if progress and i % 500 == 0:
+                progress(f"site: dataset {i + 1}/{len(names)}")
+            ds = catalog.dataset(name)
+            view = build_view(catalog, ds, self.summaries[name], self.report, dist,
+                              self.histories.get(ds.dir.name, []), self.preview_rows,
+                              self.with_preview)
+            for res in ds.resources:
+                if res.file is not None and res.path:
+                    _link_file(res.file, out / FILES_DIR / ds.name / res.path)
+            if view.package:
+                zip_file = dist / "packages" / view.package.title
+                _link_file(zip_file, out / DOWNLOADS_DIR / zip_file.name)
+                side = zip_file.with_name(zip_file.name + ".sha256")
+                if side.is_file():
+                    _link_file(side, out / DOWNLOADS_DIR / side.name)
+            has_dcat = _dcat_files(dist, out, ds, jsonld)
+            in_packs = [p for p in self.packs if name in p["datasets"]]
+            data = schema_org(catalog, view, has_dcat)
+            for lang in LANGS:
+                writer = _Writer(out, catalog, lang, {
+                    **self.common, "facet_path": facet_path,
+                    "facet_label": lambda k, v, lang=lang: facet_label(k, v, lang, catalog)})
+                writer.render("dataset.html", f"datasets/{name}.html", view=view,
+                              s=view.summary, has_dcat=has_dcat, in_packs=in_packs,
+                              schema_org=data)
+                pages += 1
+        return pages
+
+
+_JOB: _DatasetPages | None = None
+
+
+def _run_job(names: list[str]) -> int:
+    assert _JOB is not None, "workers are forked after _JOB is set"
+    return _JOB.run(names)
 
 
 def _dcat_files(dist: Path, out: Path, ds: Dataset, jsonld: Any) -> bool:
