@@ -1,11 +1,11 @@
 """The search index the browser searches: ``assets/search-index.js``.
 
-An inverted index (folded word -> dataset numbers) plus, per dataset, what a result line
-shows and what the filters test.  It is a script assigning one global rather than a JSON
-file, because browsers refuse ``fetch`` on ``file://``: the site must search from a
-folder opened locally too.  Words are accent-folded and lower-cased, both here and in
-``search.js``, so ``epn``, ``EPN`` and ``éPN`` meet; short and very common words are left
-out, which keeps the index small (under 5 MB at 10,000 datasets, see benchmarks/site.py).
+An inverted index (folded word -> dataset numbers, stored as gaps between them) plus, per
+dataset, what a result line shows and what the filters test.  It is a script assigning
+one global rather than a JSON file, because browsers refuse ``fetch`` on ``file://``:
+the site must search from a folder opened locally too.  Words are accent-folded and
+lower-cased, both here and in ``search.js``, so ``epn``, ``EPN`` and ``éPN`` meet; very
+common words are left out, which keeps the index small (see benchmarks/site.py).
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ def words(text: str) -> set[str]:
     return {w for w in WORD.findall(fold(text)) if len(w) >= 2 and w not in STOP}
 
 
+def _short(summary: str, limit: int = 120) -> str:
+    return summary if len(summary) <= limit else summary[:limit].rsplit(" ", 1)[0] + "…"
+
+
 def build_index(catalog: Catalog, summaries: Iterable[Summary]) -> dict[str, object]:
     docs: list[list[object]] = []
     postings: dict[str, list[int]] = {}
@@ -48,13 +52,17 @@ def build_index(catalog: Catalog, summaries: Iterable[Summary]) -> dict[str, obj
         if s.licence not in lic_ix:
             lic_ix[s.licence] = len(lics)
             lics.append(s.licence)
-        docs.append([s.name, s.title, s.summary[:160], org_ix[s.organization], s.themes,
-                     lic_ix[s.licence], s.formats, s.keywords, s.period or ""])
+        docs.append([s.name, s.title, _short(s.summary), org_ix[s.organization], s.themes,
+                     lic_ix[s.licence], s.formats, s.period or ""])
         for w in words(s.text):
             postings.setdefault(w, []).append(n)
+    # gaps instead of numbers: [3, 120, 121] -> [3, 117, 1], a third of the index's size
+    for docs_of in postings.values():
+        for i in range(len(docs_of) - 1, 0, -1):
+            docs_of[i] -= docs_of[i - 1]
     org_titles = {k: o.title for k, o in catalog.config.organizations.items()}
     lic_titles = {lic.key: lic.short_title or lic.title for lic in catalog.licences}
-    return {"v": 1, "docs": docs, "orgs": [[o, org_titles.get(o, o)] for o in orgs],
+    return {"v": 2, "docs": docs, "orgs": [[o, org_titles.get(o, o)] for o in orgs],
             "licences": [[x, lic_titles.get(x, x)] for x in lics],
             "words": dict(sorted(postings.items()))}
 

@@ -21,8 +21,8 @@
     var found = {};
     for (var i = 0; i < words.length; i++) {
       if (words[i].lastIndexOf(term, 0) === 0) {
-        var docs = index.words[words[i]];
-        for (var j = 0; j < docs.length; j++) { found[docs[j]] = true; }
+        var gaps = index.words[words[i]], doc = 0;  /* numbers stored as gaps */
+        for (var j = 0; j < gaps.length; j++) { doc += gaps[j]; found[doc] = true; }
       }
     }
     return found;
@@ -34,7 +34,7 @@
     if (values.licence && lic !== values.licence) { return false; }
     if (values.theme && doc[4].indexOf(values.theme) < 0) { return false; }
     if (values.format && doc[6].indexOf(values.format) < 0) { return false; }
-    if (values.period && doc[8] !== values.period) { return false; }
+    if (values.period && doc[7] !== values.period) { return false; }
     return true;
   }
 
