@@ -21,14 +21,16 @@ from urllib.parse import parse_qsl
 from opendata._version import __version__
 from opendata.api.ckan_json import API_DIR, LICENSES, ORGANIZATIONS, PACKAGES, SITE
 from opendata.api.search import (
+    WORD_FIELDS,
     Doc,
     SearchError,
-    facet_values,
+    _values,
     index,
     matches,
     parse_clauses,
     parse_sort,
     sort_key,
+    words,
 )
 from opendata.errors import UsageError
 
@@ -119,6 +121,49 @@ class Library:
                                   if d.pkg.get("organization"))
         self.default_order = sorted(self.docs, key=lambda d: d.pkg.get("metadata_modified") or "",
                                     reverse=True)
+        # What package_search needs, computed once: field -> value -> doc numbers (the
+        # facets and the exact fq clauses), word -> doc numbers, and each sort's order.
+        self.values: dict[str, dict[str, set[int]]] = {}
+        self.words: dict[str, set[int]] = {}
+        for n, doc in enumerate(self.docs):
+            for name, vals in doc.fields.items():
+                if name in WORD_FIELDS:
+                    continue
+                field_index = self.values.setdefault(name, {})
+                for value in vals:
+                    field_index.setdefault(value, set()).add(n)
+            for word in doc.text:
+                self.words.setdefault(word, set()).add(n)
+        self.orders: dict[str, dict[bool, list[int]]] = {}
+        for name in ("name", "title_string", "metadata_modified", "metadata_created", "id"):
+            asc = sorted(range(len(self.docs)), key=lambda i, n=name: sort_key(n, self.docs[i], 0))
+            self.orders[name] = {False: asc, True: asc[::-1]}
+
+    def select(self, clauses: list[tuple[bool, str, str]], free: list[str]) -> set[int]:
+        """Doc numbers matching every clause and every free word: set operations on the
+        indexes where a clause is an exact field value, a scan of the candidates left
+        for the others (word fields, ``extras_*``, wildcards)."""
+        selected = set(range(len(self.docs)))
+        rest = []
+        for clause in clauses:
+            negated, name, raw = clause
+            values, _ = _values(raw)
+            if name in self.values and "*" not in values:
+                ids = set().union(*(self.values[name].get(v, set()) for v in values))
+                selected = selected - ids if negated else selected & ids
+            elif name == "*" and raw == "*":
+                continue
+            elif name not in WORD_FIELDS and not name.startswith("extras_") and not negated \
+                    and "*" not in values:
+                return set()  # a field no package has
+            else:
+                rest.append(clause)
+        for term in free:
+            for word in words(term):
+                selected &= self.words.get(word, set())
+        if rest:
+            selected = {i for i in selected if matches(self.docs[i], rest, []) is not None}
+        return selected
 
 
 class App:
@@ -323,26 +368,31 @@ class App:
         fq_clauses, fq_free = parse_clauses(str(fq))
         if fq_free:
             raise SearchError(f"Search Query is invalid: cannot parse fq {fq!r}")
-        hits: list[tuple[Doc, int]] = []
-        for doc in self.lib.docs:
-            score = matches(doc, clauses + fq_clauses, free)
-            if score is not None:
-                hits.append((doc, score))
-        for name, descending in reversed(order):  # stable sorts, last key first
-            hits.sort(key=lambda h, n=name: sort_key(n, h[0], h[1]), reverse=descending)
+        docs = self.lib.docs
+        selected = self.lib.select(clauses + fq_clauses, free)
+        keys = [(n, d) for n, d in order if n != "score"]  # every hit has the same score
+        ranked: list[int]
+        if not keys:
+            ranked = sorted(selected)
+        elif keys[0][0] in self.lib.orders and len(keys) == 1:
+            ranked = [i for i in self.lib.orders[keys[0][0]][keys[0][1]] if i in selected]
+        else:
+            ranked = sorted(selected)
+            for name, descending in reversed(keys):  # stable sorts, last key first
+                ranked.sort(key=lambda i, n=name: sort_key(n, docs[i], 0), reverse=descending)
         facets: dict[str, dict[str, int]] = {}
         search_facets: dict[str, Any] = {}
         for fname in facet_fields or []:
-            counts: Counter[str] = Counter()
-            for doc, _ in hits:
-                counts.update(facet_values(doc, str(fname)))
-            items = [(v, c) for v, c in counts.most_common() if c >= mincount]
+            values = self.lib.values.get(str(fname), {})
+            counts = Counter({v: len(ids & selected) for v, ids in values.items() if v})
+            items = [(v, c) for v, c in counts.most_common() if c >= max(mincount, 1)]
             if facet_limit is not None and facet_limit >= 0:
                 items = items[:facet_limit]
             facets[fname] = dict(items)
             search_facets[fname] = {"title": fname, "items": [
                 {"name": v, "display_name": self._display(fname, v), "count": c}
                 for v, c in sorted(items, key=lambda vc: vc[0])]}
+        hits = [(docs[i], 0) for i in ranked]
         page = hits[start:start + (rows or 0)]
         return {"count": len(hits), "facets": facets,
                 "results": [self._pkg(d, base) for d, _ in page], "sort": sort,

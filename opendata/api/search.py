@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WORD = re.compile(r"\w+", re.UNICODE)
+#: fields matched word by word (the others hold exact values)
+WORD_FIELDS = frozenset({"title", "text", "notes"})
 SORT_FIELDS = {"name", "title_string", "metadata_modified", "metadata_created", "score", "id"}
 CLAUSE = re.compile(r'(-?\+?)([\w.]+):("(?:[^"\\]|\\.)*"|\([^)]*\)|\S+)')
 
