@@ -169,8 +169,12 @@ def test_dataset_lifecycle(udata_server, http, new_dataset):
 
     # list the organisation's datasets (no search engine needed for either)
     for url, params in (
-        (udata_server.api(f"/organizations/{udata_server.org_id}/datasets/"), {"page_size": 100}),
-        (udata_server.api("/datasets/"), {"organization": udata_server.org_id, "page_size": 100}),
+        # newest first: the shared organisation holds every other test's datasets too,
+        # more than one page of them in a long run
+        (udata_server.api(f"/organizations/{udata_server.org_id}/datasets/"),
+         {"page_size": 100, "sort": "-created"}),
+        (udata_server.api("/datasets/"),
+         {"organization": udata_server.org_id, "page_size": 100, "sort": "-created"}),
     ):
         page = _check(http.get(url, params=params, timeout=TIMEOUT), 200)
         assert dataset_id in [d["id"] for d in page["data"]]
