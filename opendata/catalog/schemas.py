@@ -137,9 +137,11 @@ def sdg_dir(root: Path | None) -> Path:
     return (root or Path(".")) / "validation" / SDG_SUBDIR
 
 
+@lru_cache(maxsize=1)
 def bundled_sdg_dir() -> Path:
-    """The copy shipped with opendata: the whole national catalogue."""
-    return packaged_validation() / SDG_SUBDIR
+    """The copy shipped with opendata: the whole national catalogue (where the package is
+    does not change while it runs, so it is looked up once)."""
+    return (packaged_validation() / SDG_SUBDIR).resolve()
 
 
 def _file_of(folder: Path, preferred: str | None) -> Path | None:
@@ -177,12 +179,14 @@ def _default_url(name: str, version: str, file_name: str = "schema.json") -> str
     return f"{SDG_BASE}{name}/{version}/{file_name}"
 
 
+@lru_cache(maxsize=64)
 def _local_dir(root: Path | None) -> Path | None:
-    """The catalog's own copy, unless it *is* the shipped one (opendata's own checkout)."""
+    """The catalog's own copy, unless it *is* the shipped one (opendata's own checkout);
+    looked up once per root, since every reference of a catalog asks."""
     if root is None:
         return None
     local = sdg_dir(root)
-    return None if local.resolve() == bundled_sdg_dir().resolve() else local
+    return None if local.resolve() == bundled_sdg_dir() else local
 
 
 def _merged_index(root: Path | None) -> dict[str, dict[str, Any]]:
@@ -410,7 +414,16 @@ def _descriptor_of(schema: NationalSchema, ver: SchemaVersion) -> dict[str, Any]
             f"{ver.url} as {path}.", code="schema-no-copy", hint_code="schema-no-copy",
             params={"name": schema.name, "version": ver.version, "url": ver.url,
                     "path": path})
-    return _read_json(ver.file)  # a fresh dict: callers may change theirs
+    # read and shape-checked once per file version (a catalog may reference the same
+    # national schema from thousands of resources); a copy, since callers may change theirs
+    return json.loads(_checked_text(ver.file, ver.file.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=256)
+def _checked_text(file: Path, _mtime: int) -> str:
+    """The file's JSON once it passed the Table Schema checks; parsing it again is cheaper
+    than copying the parsed tree."""
+    return json.dumps(_read_json(file), ensure_ascii=False)
 
 
 @lru_cache(maxsize=64)
