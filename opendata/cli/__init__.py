@@ -25,7 +25,6 @@ from typing import Any
 import click
 
 from opendata._version import __version__
-from opendata.catalog.config import find_root
 from opendata.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -129,6 +128,8 @@ class Context:
 
     @property
     def root(self) -> Path:
+        from opendata.catalog.config import find_root  # not needed by `--help`
+
         return self._root.resolve() if self._root else find_root()
 
 

@@ -9,15 +9,12 @@ from pathlib import Path
 
 import click
 
-from opendata.catalog.config import load_licences
-from opendata.catalog.scaffold import new_dataset
 from opendata.cli import Context, end_progress, pass_ctx, progress_printer
 from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_INVALID, EXIT_OK, ConfigError
-from opendata.pipeline.build import build
-from opendata.validation.infer import infer
-from opendata.validation.report import render_text
-from opendata.validation.validator import validate
+
+# Each command imports its stage inside its function: `opendata --help` and a cached
+# `validate` must not pay for Frictionless, rdflib or the HTTP stack they do not use.
 
 
 def _dataset_names(ctx_root: Path, paths: tuple[str, ...]) -> list[str]:
@@ -66,6 +63,9 @@ def validate_cmd(ctx, paths: tuple[str, ...], fmt: str, no_cache: bool,
     PATHS are dataset names or folders (default: the whole catalog). Exit codes: 0 valid,
     1 invalid, 2 usage error, 3 configuration error.
     """
+    from opendata.validation.report import render_text
+    from opendata.validation.validator import validate
+
     root = ctx.root
     progress = progress_printer() if fmt == "text" else None
     changes = None
@@ -103,6 +103,9 @@ def build_cmd(ctx, dist: Path | None, no_cache: bool) -> None:
 
     Exits 1 when something is invalid, after writing the report.
     """
+    from opendata.pipeline.build import build
+    from opendata.validation.report import render_text
+
     progress = progress_printer()
     result = build(ctx.root, dist, use_cache=not no_cache, progress=progress)
     end_progress(progress)
@@ -127,6 +130,8 @@ def _licences_root(ctx: Context) -> Path:
 def licences_cmd(click_ctx: click.Context, fmt: str) -> None:
     """List the licence registry (built in, plus the catalog's licences/*.yaml) and each
     licence's ids per portal. `opendata licences show KEY` explains one."""
+    from opendata.catalog.config import load_licences
+
     if click_ctx.invoked_subcommand is not None:
         return
     rows = list(load_licences(_licences_root(click_ctx.find_object(Context))))
@@ -145,6 +150,8 @@ def licences_cmd(click_ctx: click.Context, fmt: str) -> None:
 def licence_show_cmd(ctx, key: str) -> None:
     """Explain the licence KEY: what reusers may and must do, where it is defined, and the
     id each portal and vocabulary uses for it. KEY may also be any of those ids."""
+    from opendata.catalog.config import load_licences
+
     registry = load_licences(_licences_root(ctx))
     lic = registry.get(key) if key in registry else (registry.find(key) or registry.get(key))
     yes_no = {True: "yes", False: "no"}
@@ -180,6 +187,8 @@ def licence_show_cmd(ctx, key: str) -> None:
 @pass_ctx
 def new_cmd(ctx, name: str, title: str | None, organization: str | None, licence: str) -> None:
     """Create datasets/NAME/ with a commented manifest to fill in."""
+    from opendata.catalog.scaffold import new_dataset
+
     created = new_dataset(ctx.root, name, title=title, organization=organization,
                           licence=licence)
     click.echo(f"created {created.manifest}")
@@ -200,6 +209,8 @@ def new_cmd(ctx, name: str, title: str | None, organization: str | None, licence
 def infer_cmd(ctx, file: Path, write: bool, sample: int) -> None:
     """Infer a Table Schema and dialect (encoding, delimiter, decimal comma) from FILE, keep
     French codes as text, and name the national schema the file matches best."""
+    from opendata.validation.infer import infer
+
     try:
         root = ctx.root
     except ConfigError:  # a file outside any catalog: the shipped national catalogue only

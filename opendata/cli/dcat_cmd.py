@@ -7,13 +7,16 @@ from pathlib import Path
 
 import click
 
-from opendata.catalog.manifests import load_catalog
 from opendata.cli import pass_ctx
-from opendata.dcat import FORMATS, build_dcat, check_shacl, stream_dcat, write_dcat
 from opendata.errors import EXIT_INVALID, EXIT_OK, UsageError
 
 #: findings printed before "... and N more"
 SHOWN = 50
+
+
+#: the names of opendata.dcat.FORMATS, here so that `--help` does not import rdflib
+#: (a test checks they agree)
+FORMAT_NAMES = ("ttl", "jsonld", "rdf", "nt")
 
 
 @click.command("dcat")
@@ -21,7 +24,7 @@ SHOWN = 50
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: dist/ at the catalog root).")
 @click.option("--format", "formats", default="ttl,jsonld,rdf", show_default=True,
-              help=f"Comma-separated formats among {', '.join(FORMATS)}.")
+              help=f"Comma-separated formats among {', '.join(FORMAT_NAMES)}.")
 @click.option("--page-size", type=click.IntRange(min=1), default=None,
               help="Also write catalog-page-N.ttl with N datasets each, linked with Hydra.")
 @click.option("--page-base", default=None,
@@ -39,6 +42,9 @@ def dcat_cmd(ctx, datasets: tuple[str, ...], out: Path | None, formats: str,
     Serve the Turtle files as `text/turtle; charset=utf-8`: without the charset, clients
     may read accented characters as Latin-1.
     """
+    from opendata.catalog.manifests import load_catalog
+    from opendata.dcat import FORMATS, build_dcat, check_shacl, stream_dcat, write_dcat
+
     catalog = load_catalog(ctx.root)
     fmts = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = [f for f in fmts if f not in FORMATS]

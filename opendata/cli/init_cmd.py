@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from opendata.catalog.scaffold import InitOptions, init_catalog
 from opendata.errors import UsageError
 
 #: The questions ``init`` asks when their option is not given, in order.
@@ -71,6 +70,8 @@ def init_cmd(folder: Path, no_input: bool, **answers: str | None) -> None:
                 "data.gouv.fr organisation id (blank: none)", default="",
                 show_default=False) or None
     spec = answers.pop("opendata_spec", None)
+    from opendata.catalog.scaffold import InitOptions, init_catalog
+
     opts = InitOptions(**{k: v for k, v in answers.items() if v is not None},  # type: ignore[arg-type]
                        **({"opendata_spec": spec} if spec else {}))
     result = init_catalog(folder, opts)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from opendata.catalog.manifests import load_catalog
 from opendata.cli import pass_ctx
 from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_INVALID, UsageError
@@ -61,6 +60,8 @@ def pack_cmd(ctx, datasets: tuple[str, ...], collections: tuple[str, ...], all_:
         return
     if not (datasets or collections or all_):
         raise UsageError("nothing to pack", "Name datasets, or use --collection PACK or --all.")
+    from opendata.catalog.manifests import load_catalog
+
     catalog = load_catalog(ctx.root)
     started = time.perf_counter()
     results = build_packs(catalog, list(datasets), list(collections), all_=all_,

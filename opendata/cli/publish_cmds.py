@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from opendata.cli import pass_ctx
 from opendata.cli.ci_options import changed_since_option
 from opendata.errors import EXIT_OK, EXIT_PUBLISH
-from opendata.harvesters.base import Plan, PublishResult, plan, publish
+
+if TYPE_CHECKING:
+    from opendata.harvesters.base import Plan, PublishResult
 
 _COLOURS = {"create": "green", "adopt": "cyan", "update": "yellow", "unchanged": None,
             "drifted": "red",
@@ -60,6 +63,8 @@ def plan_cmd(ctx, target: str, datasets: tuple[str, ...], fmt: str,
     DATASETS limits the plan to some datasets (default: all). Reads the portal with the
     token when it is set (needed for private datasets), anonymously otherwise.
     """
+    from opendata.harvesters.base import plan
+
     changes = None
     if changed_since:
         from opendata.ci.changes import plan_changed
@@ -104,6 +109,8 @@ def publish_cmd(ctx, target: str, datasets: tuple[str, ...], force: bool, prune:
     Unchanged datasets cause no write at all; changed files are uploaded again, unchanged
     ones never. Exit code 0 only when every dataset succeeded.
     """
+    from opendata.harvesters.base import publish
+
     tty = sys.stderr.isatty()
     bar = {"obj": None}
 

@@ -10,18 +10,15 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from opendata.catalog.schemas import (
-    SDG_DIR,
-    NationalSchema,
-    national_catalogue,
-    national_schema,
-    update_catalogue,
-)
 from opendata.cli import Context, pass_ctx
 from opendata.errors import ConfigError, PortalError
+
+if TYPE_CHECKING:  # the commands import it when they run: `opendata --help` stays quick
+    from opendata.catalog.schemas import NationalSchema
 
 
 def _root(ctx: Context) -> Path | None:
@@ -68,6 +65,8 @@ def schemas_cmd() -> None:
 @pass_ctx
 def list_cmd(ctx: Context, fmt: str) -> None:
     """Every national Table Schema: name, latest version, title."""
+    from opendata.catalog.schemas import national_catalogue
+
     cat = national_catalogue(_root(ctx))
     schemas = cat.table_schemas()
     _render_list(schemas, fmt)
@@ -85,6 +84,8 @@ def list_cmd(ctx: Context, fmt: str) -> None:
 def search_cmd(ctx: Context, words: tuple[str, ...], fmt: str) -> None:
     """Table Schemas whose name, title, labels, description or fields contain every WORD
     (accents and case ignored), best first."""
+    from opendata.catalog.schemas import national_catalogue
+
     cat = national_catalogue(_root(ctx))
     found = cat.search(words)
     _render_list(found, fmt)
@@ -103,6 +104,8 @@ def search_cmd(ctx: Context, words: tuple[str, ...], fmt: str) -> None:
 @pass_ctx
 def show_cmd(ctx: Context, name: str, version: str | None, fmt: str) -> None:
     """A national schema: description, versions, fields, and the line that declares it."""
+    from opendata.catalog.schemas import national_schema
+
     schema, ver, descriptor = national_schema(_root(ctx), name, version)
     if fmt == "json":
         click.echo(json.dumps(descriptor, indent=2, ensure_ascii=False))
@@ -141,6 +144,8 @@ def update_cmd(ctx: Context, names: tuple[str, ...], refetch: bool) -> None:
     """Refresh the catalog's copy (validation/schema.data.gouv.fr/) from schema.data.gouv.fr:
     the current catalogue, and the Table Schema files of NAMES (default: all) that the copy
     shipped with opendata lacks.  Needs the network; nothing changes without it."""
+    from opendata.catalog.schemas import SDG_DIR, update_catalogue
+
     result = update_catalogue(ctx.root, names, refetch=refetch)
     click.echo(f"schema.data.gouv.fr: {result.schemas} Table Schemas, {result.versions} "
                f"versions; {len(result.written)} written to {SDG_DIR}/, {result.kept} already "

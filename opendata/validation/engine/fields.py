@@ -39,7 +39,6 @@ _ORDER: dict[str, list[str]] = {
                "enum"],
 }
 _BOUNDS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt"}
-_INT_RE = r"^[+-]?[0-9]{1,18}$"
 _SIG15 = re.compile(r"^[+-]?0*([0-9]*)\.?([0-9]*?)0*$")
 
 
@@ -65,8 +64,9 @@ class FieldCheck:
     notes: dict[int, str]
     reader: Callable[[str], tuple[Any, dict[str, str] | None]]
     required: bool = False
-    #: which present cells take the fast tier: "all", "regex" (those matching fast_re)
-    #: or "none" (every distinct cell through Frictionless' reader)
+    #: which present cells take the fast tier: "all", "regex" (those matching fast_re),
+    #: "cast" (those fast_ok accepts once cast) or "none" (every distinct cell through
+    #: Frictionless' reader)
     mode: str = "none"
     fast_re: str | None = None
     fast_cast: Callable[[pl.Expr], pl.Expr] | None = None
@@ -114,9 +114,12 @@ class FieldCheck:
         """The fast tier of column ``c`` as polars expressions (one select runs every field
         in parallel): ``{c}_m`` missing, ``{c}_f`` fast, ``{c}_b`` bits, ``{c}_k`` key."""
         col = pl.col(c)
-        miss = col.is_in(self.missing) if self.missing else pl.lit(False)
+        if self.missing == [""]:
+            miss = col.str.len_bytes() == 0  # the usual case, cheaper than is_in
+        else:
+            miss = col.is_in(self.missing) if self.missing else pl.lit(False)
         req = 1 << (self.constraints.index("required") + 1) if self.required else 0
-        if self.mode == "all":
+        if self.mode in ("all", "cast"):
             fast = ~miss
         elif self.mode == "regex":
             fast = ~miss & col.str.contains(self.fast_re or "")
@@ -196,8 +199,11 @@ def compile_field(ffield: Any, missing: list[str]) -> FieldCheck:
             chk.fast_checks.append((bits["enum"], lambda s, a=allowed: ~s.is_in(a)))
         return chk
     if ftype == "integer" and ffield.bare_number:
-        chk.mode, chk.fast_re = "regex", _INT_RE
+        # polars reads exactly ``[+-]?[0-9]+`` within int64 as an integer, a subset of
+        # what Python's int() reads, with the same value: a cell it reads is fast
+        chk.mode = "cast"
         chk.fast_cast = lambda s: s.cast(pl.Int64, strict=False)
+        chk.fast_ok = lambda t: t.is_not_null()
         return chk if _numeric_constraints(chk, constraints, bits, value_reader, int) \
             else _exact_only(chk)
     if ftype == "number" and ffield.bare_number and not getattr(ffield, "float_number", False):

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 #: DuckDB's own memory ceiling; past it, it spills to the temporary folder
-MEMORY_LIMIT = "96MB"
+MEMORY_LIMIT = "48MB"
 #: keys held in memory before they go to DuckDB
-FLUSH_BYTES = 32 << 20
+FLUSH_BYTES = 8 << 20
 
 
 @dataclass
