@@ -39,6 +39,30 @@ ENGINE = "columnar"
 REFERENCE = "frictionless"
 #: bytes per batch: bounds memory (a batch and its checks) whatever the file size
 BLOCK_SIZE = 4 << 20
+#: a record longer than this is reported, not read (a missing line break or quote)
+MAX_RECORD = 64 << 20
+_BAD = {
+    "nul-byte": ("line {line} holds a NUL byte: this is binary data, not CSV text; the "
+                 "rows from there on are not checked",
+                 "Export the file again as text (UTF-8 CSV); if it is UTF-16, re-save it "
+                 "as UTF-8."),
+    "unclosed-quote": ("a quoted field opens on line {line} and is never closed: the rest of "
+                       "the file would be read as one value, so it is not checked",
+                       "Close the quote, or export the file again (it may be truncated)."),
+    "record-too-long": ("the record starting on line {line} is longer than 64 MiB (no line "
+                        "break, or a quote never closed): it is not checked",
+                        "Check the file's line breaks and quotes, or export it again."),
+}
+
+
+def _opening_quote(data: bytes, quote: bytes) -> int:
+    """Where the last quoted field that is never closed opens (quotes pair up in order)."""
+    pos, opener, inside = -1, 0, False
+    while (pos := data.find(quote, pos + 1)) >= 0:
+        inside = not inside
+        if inside:
+            opener = pos
+    return opener
 _DIALECT_KEYS = {"delimiter", "encoding", "decimalChar", "groupChar", "quoteChar", "header",
                  "headerRows", "doubleQuote"}
 _TYPES = {"string", "number", "integer", "boolean", "date", "time", "datetime", "year",
@@ -114,6 +138,37 @@ def _data_issue(base: dict[str, Any], code: str, cell: Any, note: str | None, *,
     return _issue(base, message, code, hint, **kw)
 
 
+_MAGIC = [
+    (b"\x1f\x8b", "compressed-file",
+     "the file is gzip-compressed, not CSV text",
+     "Decompress it (`gunzip -k FILE`) and point `path:` at the .csv it gives."),
+    (b"PK\x03\x04", "not-csv",
+     "the file is a ZIP archive (an .xlsx or .ods spreadsheet, or a .zip), not CSV text",
+     "Export the sheet as CSV (UTF-8, `;` delimiter), or name the file by its real format."),
+    (b"\xff\xfe", "encoding-mismatch",
+     "the file is encoded in UTF-16 (it starts with a UTF-16 byte order mark)",
+     "Re-save it as UTF-8 (in Excel: 'CSV UTF-8'), or declare `dialect: {encoding: utf-16}`."),
+    (b"\xfe\xff", "encoding-mismatch",
+     "the file is encoded in UTF-16 (big-endian byte order mark)",
+     "Re-save it as UTF-8, or declare `dialect: {encoding: utf-16}`."),
+]
+
+
+def sniff(file: Path, base: dict[str, Any]) -> Issue | None:
+    """A file that is not text at all (gzip, ZIP, UTF-16): one finding that says what it
+    is, instead of a byte-level decoding error with a misleading hint."""
+    with file.open("rb") as fh:
+        head = fh.read(4096)
+    for magic, code, message, hint in _MAGIC:
+        if head.startswith(magic):
+            return _issue(base, message, code, hint, line=1)
+    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
+        return _issue(base, "the file looks encoded in UTF-16 without a byte order mark (every "
+                      "other byte is NUL)", "encoding-mismatch",
+                      "Re-save it as UTF-8, or declare `dialect: {encoding: utf-16-le}`.", line=1)
+    return None
+
+
 def precheck(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
              base: dict[str, Any], facts: FileFacts, fmt: str) -> tuple[list[Issue], str, str]:
     """The reference path's checks before reading rows (empty file, declared encoding,
@@ -176,7 +231,13 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     if reason:
         raise HandBack(reason)
     base = {"file": rel, "dataset": dataset, "resource": resource}
-    facts = facts or scan_file(file, normalise_encoding(dialect.get("encoding")))
+    declared = normalise_encoding(dialect.get("encoding"))
+    if declared.startswith(("utf-16", "utf-32")):
+        raise HandBack(f"encoding {declared}")
+    sniffed = sniff(file, base)
+    if sniffed is not None:
+        return EngineResult(None, [sniffed], error_total=1)
+    facts = facts or scan_file(file, declared)
     issues, encoding, delimiter = precheck(file, rel, schema, dialect, base, facts, fmt)
     if issues:
         return EngineResult(None if issues[0].code != "empty-file" else 0, issues)
@@ -253,6 +314,8 @@ class _Run:
         self.by_name = by_name
         #: (row, kind, index, seq, issue); kind 0: cell or blank row, 1: unique, 2: key
         self.findings: list[tuple[int, int, int, int, Issue]] = []
+        #: what stopped the reading early (code, line), reported after the rows before it
+        self.bad: tuple[str, int] | None = None
         #: rows (among the first kept) where each unique field repeats a value
         self.dup_rows: dict[int, set[int]] = {}
         self.counts: dict[tuple[str | None, str], int] = {}
@@ -285,6 +348,7 @@ class _Run:
             decoder = codecs.getincrementaldecoder(self.encoding)()
         carry = b""
         first = True
+        lines = 0  # newlines before ``carry``
         with self.file.open("rb") as fh:
             while True:
                 block = fh.read(BLOCK_SIZE)
@@ -293,9 +357,22 @@ class _Run:
                 first = False
                 # ``carry`` starts on a record boundary: quotes are balanced before it
                 data = carry + block if carry else block
+                if b"\x00" in block:
+                    at = data.index(b"\x00")
+                    self.bad = ("nul-byte", lines + data.count(b"\n", 0, at) + 1)
+                    return
                 if not block:
-                    if data:
-                        yield self._utf8(data, decoder, final=True), data.count(quote) % 2 == 1
+                    if not data:
+                        return
+                    if data.count(quote) % 2 == 0:
+                        yield self._utf8(data, decoder, final=True)
+                        return
+                    # a quote never closed: check the records before it, then say where
+                    opener = _opening_quote(data, quote)
+                    cut = data.rfind(b"\n", 0, opener) + 1
+                    if cut:
+                        yield self._utf8(data[:cut], decoder, final=True)
+                    self.bad = ("unclosed-quote", lines + data.count(b"\n", 0, opener) + 1)
                     return
                 pos = data.rfind(b"\n")
                 quotes = data.count(quote, 0, pos) if pos >= 0 else 0
@@ -304,10 +381,14 @@ class _Run:
                     if prev >= 0:
                         quotes -= data.count(quote, prev, pos)
                     pos = prev
-                if pos < 0:  # no boundary in this block (a huge record): read more
+                if pos < 0:  # no boundary in this block: a long record, read on
+                    if len(data) > MAX_RECORD:
+                        self.bad = ("record-too-long", lines + 1)
+                        return
                     carry = data
                     continue
-                yield self._utf8(data[:pos + 1], decoder), False
+                yield self._utf8(data[:pos + 1], decoder)
+                lines += data.count(b"\n", 0, pos + 1)
                 carry = data[pos + 1:]
 
     @staticmethod
@@ -335,9 +416,7 @@ class _Run:
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                        strings_can_be_null=False,
                                        quoted_strings_can_be_null=False)
-        for chunk, unclosed in self._chunks():
-            if unclosed:
-                raise HandBack("the file ends inside a quoted field")
+        for chunk in self._chunks():
             try:
                 table = pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
                                        parse_options=parse, convert_options=convert)
@@ -415,6 +494,13 @@ class _Run:
                             [pl.col(c).is_null() for c in cols])))
             if store is not None:
                 self._keys(store, pk_none, pk_none_total)
+            if self.bad:
+                code, line = self.bad
+                message, hint = _BAD[code]
+                self._add(first_row + rows, 1 << 30, _issue(
+                    self.base, message.format(line=line), code, hint,
+                    row=first_row + rows, line=line), code, None)
+                self.findings[-1] = (first_row + rows, 3, 0, 0, self.findings[-1][4])
         finally:
             if store is not None:
                 store.close()
