@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,42 @@ def test_most_generated_cases_were_checked_by_the_engine() -> None:
         pytest.skip("run with the property test")
     print(COVERED)
     assert COVERED["n"] > 3 * COVERED["handed_back"], COVERED
+
+
+SIRETS = ["73282932000074", "73282932000075", "abc", "", "356000000", "35600000000048"]
+
+
+@st.composite
+def custom_case_st(draw: Any) -> tuple[dict[str, Any], list[list[str]]]:
+    fields = [{"name": "siret", "type": "string"},
+              {"name": "debut", "type": "integer"},
+              {"name": "fin", "type": "integer"},
+              {"name": "tel", "type": "string"}]
+    checks = draw(st.lists(st.sampled_from([
+        {"name": "french-siret-value", "params": {"column": "siret"}},
+        {"name": "compare-columns-value", "params": {"column": "debut", "column2": "fin",
+                                                     "op": "<="}},
+        {"name": "one-of-required", "params": {"column1": "siret", "column2": "tel"}},
+        {"name": "one-of-required", "params": {"column1": "absente", "column2": "autre"}},
+        {"name": "unknown-check", "params": {}},
+    ]), min_size=1, max_size=3, unique_by=lambda c: json.dumps(c, sort_keys=True)))
+    schema = {"fields": fields, "custom_checks": checks}
+    if draw(st.booleans()):
+        schema["primaryKey"] = ["debut"]
+    ints = ["1", "2", "5", "x", ""]
+    rows = draw(st.lists(st.tuples(st.sampled_from(SIRETS), st.sampled_from(ints),
+                                   st.sampled_from(ints), st.sampled_from(["", "0549"])),
+                         min_size=0, max_size=15))
+    return schema, [list(r) for r in rows]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=custom_case_st())
+def test_custom_checks_give_identical_findings(case: Any, tmp_path: Path) -> None:
+    schema, rows = case
+    path = tmp_path / "t.csv"
+    write(path, [f["name"] for f in schema["fields"]], rows, ";")
+    ref, fast = both(path, schema, {"delimiter": ";"})
+    assert findings(fast) == findings(ref), (schema, rows)
+    assert fast.rows == (ref.rows or 0)

@@ -102,3 +102,38 @@ def test_report_says_which_path_checked_each_resource(catalog: Path, demo: Path)
     assert res["engine"] == "frictionless"
     assert res["engine_note"] == "dialect commentChar"
     assert json.dumps(data)  # still the JSON report
+
+
+def _mutate(root: Path) -> int:
+    """Inject errors in every shipped CSV: a blank line, a digit turned into a letter, the
+    first data row repeated at the end (keys); returns how many files were changed."""
+    import re
+
+    n = 0
+    for path in sorted((root / "datasets").glob("*/*.csv")):
+        raw = path.read_bytes()
+        eol = b"\r\n" if b"\r\n" in raw else b"\n"
+        lines = raw.split(eol)
+        if lines and lines[-1] == b"":
+            lines.pop()
+        if len(lines) < 4:
+            continue
+        lines[3] = re.sub(rb"[0-9]", b"x", lines[3], count=1)
+        lines.insert(2, b"")
+        lines.append(lines[1])
+        path.write_bytes(eol.join(lines) + eol)
+        n += 1
+    return n
+
+
+def test_shipped_files_with_injected_errors_same_findings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "catalog"
+    shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".dev", ".opendata", "dist", "tests", "opendata", "benchmarks"))
+    assert _mutate(root) > 20
+    fast = _report(root, monkeypatch, "auto")
+    ref = _report(root, monkeypatch, "frictionless")
+    assert fast["issues"] == ref["issues"]
+    assert fast["summary"]["errors"] > 40
+    assert fast == ref

@@ -262,11 +262,9 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
                 "Export the file with the schema's own formats (`.` as decimal mark).", line=1,
                 severity="warning"))
     rules, problems = build_rules(schema, schema_label)
-    if rules:
-        raise HandBack("custom checks")
     issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]
     run = _Run(file, base, schema, dialect, encoding, delimiter, max_findings,
-               by_name=by_name, published=bool(published))
+               by_name=by_name, published=bool(published), rules=rules)
     return run.run(issues)
 
 
@@ -275,7 +273,7 @@ class _Run:
 
     def __init__(self, file: Path, base: dict[str, Any], schema: dict[str, Any],
                  dialect: dict[str, Any], encoding: str, delimiter: str, limit: int, *,
-                 by_name: bool, published: bool):
+                 by_name: bool, published: bool, rules: list[Any] | None = None):
         from frictionless import Schema
         from frictionless.table import Header
 
@@ -312,6 +310,11 @@ class _Run:
             if set(self.fschema.primary_key) <= set(names) else []
         self.uniques = [i for i, f in enumerate(fields) if f.constraints.get("unique")]
         self.by_name = by_name
+        #: the schema's custom checks (custom_checks.py), judged once per distinct tuple of
+        #: the cells they read, on the values Frictionless' readers give
+        self.rules = list(rules or [])
+        self.names = names
+        self._judged: list[dict[tuple[str, ...], str | None]] = [{} for _ in self.rules]
         #: (row, kind, index, seq, issue); kind 0: cell or blank row, 1: unique, 2: key
         self.findings: list[tuple[int, int, int, int, Issue]] = []
         #: what stopped the reading early (code, line), reported after the rows before it
@@ -474,6 +477,8 @@ class _Run:
                 self._count(results, blank, not_blank)
                 if len(self.findings) < self.limit:
                     self._collect(df, results, blank, row_no)
+                if self.rules:
+                    self._custom(df, row_no, start)
                 if store is not None:
                     for i in self.uniques:
                         key = results[i][2]
@@ -500,7 +505,7 @@ class _Run:
                 self._add(first_row + rows, 1 << 30, _issue(
                     self.base, message.format(line=line), code, hint,
                     row=first_row + rows, line=line), code, None)
-                self.findings[-1] = (first_row + rows, 3, 0, 0, self.findings[-1][4])
+                self.findings[-1] = (first_row + rows, 1 << 20, 0, 0, self.findings[-1][4])
         finally:
             if store is not None:
                 store.close()
@@ -519,6 +524,66 @@ class _Run:
         return EngineResult(rows, issues, truncated=len(self.findings) > self.limit,
                             error_counts=counts,
                             error_total=total or sum(i.severity == "error" for i in issues))
+
+    def _custom(self, df: Any, row_no: Any, start: int) -> None:
+        """Custom-check findings of one batch, after the row's own errors (as the reference
+        path's RulesCheck runs after the baseline check)."""
+        import polars as pl
+
+        from opendata.validation.tabular import _CHECK_HINT
+
+        for r, rule in enumerate(self.rules):
+            if rule.stopped:
+                continue
+            if rule.header_check is not None:
+                note = rule.header_check(list(self.names))
+                if note:  # once per file, as the reference reports it: after the first
+                    rule.stopped = True  # row's own errors, numbered as the header
+                    if start == (2 if self.header else 1):
+                        self._count_add(start, 4 + r, _issue(
+                            self.base, note, rule.code, _CHECK_HINT, row=1, field=None,
+                            line=1), rule.code, None)
+                    continue
+            where = [self.names.index(c) if c in self.names else None for c in rule.columns]
+            if rule.skip_missing and None in where:
+                continue  # a value is always missing: the check never runs
+            cols = [f"c{i}" for i in where if i is not None]
+            memo = self._judged[r]
+            uniq = df.select(cols).unique()
+            notes: dict[tuple[str, ...], str] = {}
+            for cells in uniq.iter_rows():
+                note = memo.get(cells, "")
+                if note == "":
+                    values: list[Any] = []
+                    it = iter(cells)
+                    for i in where:
+                        values.append(None if i is None else self.checks[i].reader(next(it))[0])
+                    note = None if rule.skip_missing and any(v is None for v in values) \
+                        else rule.judge(values)
+                    if len(memo) > 100_000:
+                        memo.clear()
+                    memo[cells] = note
+                if note:
+                    notes[cells] = note
+            if not notes:
+                continue
+            bad = pl.DataFrame({**{c: [k[j] for k in notes] for j, c in enumerate(cols)},
+                                "_note": list(notes.values())},
+                               schema={**{c: pl.String for c in cols}, "_note": pl.String})
+            hits = df.select(cols).with_columns(_row=row_no).join(
+                bad, on=cols, how="inner", nulls_equal=True).sort("_row")
+            field = rule.at if rule.at in self.names else None
+            key = (field, rule.code)
+            self.counts[key] = self.counts.get(key, 0) + hits.height
+            room = self.limit + 1 - len(self.findings)
+            for row, note in hits.select("_row", "_note").head(max(room, 0)).iter_rows():
+                self.findings.append((row, 4 + r, 0, 0, _issue(
+                    self.base, note, rule.code, _CHECK_HINT, row=row, field=field, line=row)))
+
+    def _count_add(self, row: int, kind: int, issue: Issue, code: str,
+                   fname: str | None) -> None:
+        self.counts[(fname, code)] = self.counts.get((fname, code), 0) + 1
+        self.findings.append((row, kind, 0, 0, issue))
 
     def _check(self, df: Any, want: set[int]) -> list[tuple[Any, Any, Any]]:
         """(missing, bits, key) per field: one parallel select, then the exact tier."""

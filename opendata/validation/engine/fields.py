@@ -102,6 +102,12 @@ class FieldCheck:
         """The key value of a parsed cell, comparable with the fast tier's."""
         if self.key_dtype == pl.Float64:
             return float(target)
+        if self.key_dtype == pl.Int64:
+            if not -(2**63) <= target < 2**63:
+                from opendata.validation.engine import HandBack
+
+                raise HandBack("an integer key beyond 64 bits")
+            return target
         if isinstance(target, str):
             return target
         if isinstance(target, int) and not isinstance(target, bool):
@@ -204,6 +210,7 @@ def compile_field(ffield: Any, missing: list[str]) -> FieldCheck:
         chk.mode = "cast"
         chk.fast_cast = lambda s: s.cast(pl.Int64, strict=False)
         chk.fast_ok = lambda t: t.is_not_null()
+        chk.key_dtype = pl.Int64  # keys of integers as integers: half the memory of text
         return chk if _numeric_constraints(chk, constraints, bits, value_reader, int) \
             else _exact_only(chk)
     if ftype == "number" and ffield.bare_number and not getattr(ffield, "float_number", False):
