@@ -138,8 +138,15 @@ def render_text(report: ValidationReport, *, shown: int = SHOWN_ERRORS) -> str:
                 continue
             out.append("  - " + _issue_line(issue))
         truncated = {r.name for r in result.resources if r.errors_truncated} if result else set()
+        exact = {r.name: r for r in result.resources if r.engine == "columnar"} if result \
+            else {}
         for res_name, count in hidden.items():
-            extra = messages.text("stopped") if res_name in truncated else ""
+            if res_name in exact:  # the engine read the whole file: its total is exact
+                res = exact[res_name]
+                count = max(count, res.error_count - (per_resource[res_name] - hidden[res_name]))
+                extra = ""
+            else:
+                extra = messages.text("stopped") if res_name in truncated else ""
             out.append("  " + messages.text("more-errors", count=count, resource=res_name)
                        + extra)
     summary = report.to_dict()["summary"]

@@ -137,3 +137,16 @@ def test_shipped_files_with_injected_errors_same_findings(
     assert fast["issues"] == ref["issues"]
     assert fast["summary"]["errors"] > 40
     assert fast == ref
+
+
+def test_text_and_json_reports_give_the_true_totals(cli, demo: Path) -> None:
+    rows = ["territoire;nb_api;taux;date_releve"]
+    rows += [f"T{i};x;1,5;01/01/2006" for i in range(2500)]  # 2,500 type errors
+    (demo / "points.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = cli("validate", "--no-cache", "--format", "json")
+    [res] = json.loads(result.stdout)["datasets"][0]["resources"]
+    assert res["rows"] == 2500 and res["error_count"] == 2500 and res["errors_truncated"]
+    assert res["error_counts"] == [{"field": "nb_api", "code": "type-error", "count": 2500}]
+    text = cli("validate", "--no-cache").stdout
+    assert "points: 2500 rows" in text
+    assert "2490" in text and "stopped" not in text and "arrêt" not in text
