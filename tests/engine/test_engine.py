@@ -150,3 +150,16 @@ def test_text_and_json_reports_give_the_true_totals(cli, demo: Path) -> None:
     text = cli("validate", "--no-cache").stdout
     assert "points: 2500 rows" in text
     assert "2490" in text and "stopped" not in text and "arrêt" not in text
+
+
+def test_cp1252_cells_quoted_in_messages_as_the_reference_quotes_them(tmp_path: Path) -> None:
+    schema = {"fields": [{"name": "nom", "type": "string", "constraints": {"maxLength": 3}},
+                         {"name": "prix", "type": "number", "decimalChar": ","}]}
+    path = tmp_path / "t.csv"
+    lines = ["nom;prix", "Créé;1,5", "ok;12 €", "’x’y;2"]  # latin-1 and cp1252-only chars
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    dialect = {"delimiter": ";", "encoding": "cp1252"}
+    ref = validate_table(path, "t.csv", schema, dialect, **KW)
+    fast = engine.validate_table(path, "t.csv", schema, dialect, **KW)
+    assert [asdict(i) for i in fast.issues] == [asdict(i) for i in ref.issues]
+    assert len(fast.issues) == 3

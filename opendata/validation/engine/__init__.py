@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,9 @@ _BAD = {
                         "break, or a quote never closed): it is not checked",
                         "Check the file's line breaks and quotes, or export it again."),
 }
+
+
+_C1 = re.compile(rb"[\x80-\x9f]")
 
 
 def _opening_quote(data: bytes, quote: bytes) -> int:
@@ -394,10 +398,13 @@ class _Run:
                 lines += data.count(b"\n", 0, pos + 1)
                 carry = data[pos + 1:]
 
-    @staticmethod
-    def _utf8(data: bytes, decoder: Any, final: bool = False) -> bytes:
+    def _utf8(self, data: bytes, decoder: Any, final: bool = False) -> bytes:
         if decoder is None:
             return data
+        if self.encoding == "cp1252" and not _C1.search(data):
+            # cp1252 and latin-1 agree outside 0x80-0x9f, and latin-1 decodes ~10x faster
+            # than the generic charmap codec
+            return data.decode("latin-1").encode("utf-8")
         return decoder.decode(data, final).encode("utf-8")
 
     def _batches(self, width: int):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 #: DuckDB's own memory ceiling; past it, it spills to the temporary folder
-MEMORY_LIMIT = "24MB"
+MEMORY_LIMIT = "64MB"
 #: keys held in memory before they go to DuckDB
 FLUSH_BYTES = 8 << 20
 
@@ -41,7 +41,7 @@ class KeyStore:
         self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         self._con.execute(f"SET temp_directory = '{Path(self._tmp.name) / 'spill'}'")
         self._con.execute("SET preserve_insertion_order = false")
-        self._con.execute("SET threads = 1")
+        self._con.execute("SET threads = 2")
 
     def add(self, name: str, table: Any) -> None:
         """Append a polars DataFrame ``(row, k0, k1, ...)`` for key ``name``; batches are
