@@ -78,7 +78,13 @@ def rss_now_kib() -> int:
 
 
 def peak_rss_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    """This process's RSS high-water mark (VmHWM), KiB.  Not getrusage's ru_maxrss: that
+    one survives exec, so a child started by a big parent would report the parent's peak."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def make_catalog(root: Path, rows: int, encoding: str, keys: bool = True,
