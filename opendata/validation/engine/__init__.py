@@ -23,6 +23,7 @@ from typing import Any
 
 from opendata.validation import messages
 from opendata.validation.custom_checks import build_rules
+from opendata.validation.engine.handback import HandBack
 from opendata.validation.headers import match_header, parse_header
 from opendata.validation.report import Issue
 from opendata.validation.tabular import (
@@ -73,8 +74,6 @@ _TYPES = {"string", "number", "integer", "boolean", "date", "time", "datetime", 
           "yearmonth", "duration", "geopoint", "geojson", "object", "array", "any"}
 
 
-class HandBack(Exception):
-    """The file needs the reference path (the reason is the message)."""
 
 
 @dataclass

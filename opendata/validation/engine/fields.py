@@ -27,6 +27,8 @@ from typing import Any
 
 import polars as pl
 
+from opendata.validation.engine.handback import HandBack
+
 #: distinct values remembered per field before the memo is emptied (bounds memory)
 MEMO_LIMIT = 200_000
 TYPE_BIT = 1
@@ -104,8 +106,6 @@ class FieldCheck:
             return float(target)
         if self.key_dtype == pl.Int64:
             if not -(2**63) <= target < 2**63:
-                from opendata.validation.engine import HandBack
-
                 raise HandBack("an integer key beyond 64 bits")
             return target
         if isinstance(target, str):
