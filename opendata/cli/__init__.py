@@ -12,7 +12,25 @@ Everything the commands print goes through a masking stream: a secret that slipp
 some text (a portal quoting our request headers back) is replaced by ``***`` on its way out.
 """
 
+# ruff: noqa: E402  (the SIGINT guard below must be set before the imports it covers)
 from __future__ import annotations
+
+import signal as _signal
+import sys as _sys
+import threading as _threading
+
+
+def _interrupted_while_starting(_signum: int, _frame: object) -> None:
+    _sys.stderr.write("interrupted: opendata stopped while starting; nothing was written\n")
+    raise SystemExit(130)
+
+
+# Loading the commands takes a moment; Ctrl-C meanwhile must be one line, not an import
+# traceback.  Only while this module loads, and only when nobody else handles SIGINT.
+_STARTING = (_threading.current_thread() is _threading.main_thread()
+             and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler)
+if _STARTING:
+    _signal.signal(_signal.SIGINT, _interrupted_while_starting)
 
 import datetime as dt
 import os
@@ -199,5 +217,7 @@ def _register() -> None:
 
 
 _register()
+if _STARTING and _signal.getsignal(_signal.SIGINT) is _interrupted_while_starting:
+    _signal.signal(_signal.SIGINT, _signal.default_int_handler)
 
 __all__ = ["EXIT_USAGE", "main", "pass_ctx"]

@@ -123,7 +123,10 @@ def publish_cmd(ctx, target: str, datasets: tuple[str, ...], force: bool, prune:
                                            file=sys.stderr)
             bar["obj"].__enter__()
 
+    done: list[PublishResult] = []
+
     def on_result(r: PublishResult) -> None:
+        done.append(r)
         if bar["obj"] is not None:
             bar["obj"].update(1)
             if r.status not in ("failed", "refused"):
@@ -139,21 +142,29 @@ def publish_cmd(ctx, target: str, datasets: tuple[str, ...], force: bool, prune:
 
     options = dict(force=force, prune=prune, jobs=jobs, dry_run=dry_run, on_result=on_result,
                    on_plan=on_plan)
-    if changed_since:
-        from opendata.ci.changes import publish_changed
+    try:
+        if changed_since:
+            from opendata.ci.changes import publish_changed
 
-        report, changes = publish_changed(ctx.root, target, changed_since, names=datasets,
-                                          **options)
-        click.echo(changes.describe(), err=True)
-    else:
-        report = publish(ctx.root, target, list(datasets), **options)
-    if bar["obj"] is not None:
-        bar["obj"].__exit__(None, None, None)
+            report, changes = publish_changed(ctx.root, target, changed_since, names=datasets,
+                                              **options)
+            click.echo(changes.describe(), err=True)
+        else:
+            report = publish(ctx.root, target, list(datasets), **options)
+    except BaseException as exc:
+        # interrupted or failed half-way: the report still says what was done
+        if report_file:
+            _write_report(report_file, {
+                "target": target, "ok": False, "complete": False,
+                "error": str(exc) if not isinstance(exc, KeyboardInterrupt) else "interrupted",
+                "counts": {}, "results": [r.to_dict() for r in done]})
+        raise
+    finally:
+        if bar["obj"] is not None:
+            bar["obj"].__exit__(None, None, None)
     data = report.to_dict()
     if report_file:
-        report_file.parent.mkdir(parents=True, exist_ok=True)
-        report_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+        _write_report(report_file, data)
     if dry_run:
         for req in report.recorded:
             click.echo(f"{req['method']} {req['url']}  [{req['action']}]")
@@ -164,6 +175,27 @@ def publish_cmd(ctx, target: str, datasets: tuple[str, ...], force: bool, prune:
     click.echo(f"{counts}; {req.get('reads', 0)} read(s), {req.get('writes', 0)} write(s), "
                f"{req.get('retries', 0)} retry(ies) in {data['seconds']} s")
     sys.exit(EXIT_OK if report.ok else EXIT_PUBLISH)
+
+
+def _write_report(file: Path, data: dict) -> None:
+    """Write the JSON report whole (temporary file, then rename), secrets masked."""
+    from opendata.errors import mask_secrets, output_error
+
+    text = mask_secrets(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    tmp = file.with_name(f".{file.name}.tmp")
+    try:
+        if file.exists() and not file.is_file():  # /dev/stdout, a pipe: write into it
+            with file.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(file)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise output_error(file, exc, "cannot write the report") from None
 
 
 COMMANDS = [plan_cmd, publish_cmd]

@@ -35,7 +35,10 @@ class Cache:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = self._file(key).with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-            tmp.replace(self._file(key))
+            try:
+                tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+                tmp.replace(self._file(key))
+            finally:  # interrupted (Ctrl-C) between the two: leave no *.tmp behind
+                tmp.unlink(missing_ok=True)
         except OSError:
             pass  # a cache that cannot be written only costs time
