@@ -21,6 +21,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -49,6 +50,13 @@ class Limits:
     max_files: int = 10_000
     max_total_bytes: int = 8 << 30
     max_ratio: int = 1000  # uncompressed/compressed, for members over 1 MiB
+    #: the same ratio over the whole zip, once it expands beyond ``ratio_floor``: many
+    #: small members each under the per-member threshold add up too
+    max_total_ratio: int = 100
+    ratio_floor: int = 16 << 20
+    #: longest member name and path component (file systems refuse longer ones)
+    max_name_bytes: int = 1024
+    max_component_bytes: int = 255
 
 
 @dataclass
@@ -227,9 +235,25 @@ def _is_link_or_special(info: zipfile.ZipInfo) -> bool:
     return kind not in (0, stat.S_IFREG, stat.S_IFDIR)
 
 
-def unsafe_member(info: zipfile.ZipInfo) -> str | None:
+#: what opendata's own zips use; anything else (AES, deflate64, ...) is not ours
+SUPPORTED_COMPRESSION = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+
+
+def unsafe_member(info: zipfile.ZipInfo, limits: Limits | None = None) -> str | None:
     """Why a member must not be extracted, or None when it is a plain relative file."""
+    limits = limits or Limits()
     name = info.filename
+    if info.flag_bits & 0x1:
+        return f"{name!r} is encrypted"
+    if info.compress_type not in SUPPORTED_COMPRESSION:
+        return f"{name!r} uses an unsupported compression method ({info.compress_type})"
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) > limits.max_name_bytes or any(
+            len(p.encode("utf-8", "surrogateescape")) > limits.max_component_bytes
+            for p in name.split("/")):
+        return f"{name[:60]!r}... has an over-long name ({len(encoded)} bytes)"
+    if any(ord(c) < 32 for c in name):
+        return f"{name!r} has a control character in its name"
     if _is_link_or_special(info):
         kind = "a symbolic link" if stat.S_ISLNK(info.external_attr >> 16) else "a special file"
         return f"{name!r} is {kind}"
@@ -260,21 +284,38 @@ def check_members(zf: zipfile.ZipFile, limits: Limits) -> list[zipfile.ZipInfo]:
     if len(infos) > limits.max_files:
         raise IntegrityError(f"{zf.filename}: {len(infos)} members, more than the "
                              f"{limits.max_files} allowed", "This is not an opendata pack.")
-    problems = [p for p in (unsafe_member(i) for i in infos) if p]
+    problems = [p for p in (unsafe_member(i, limits) for i in infos) if p]
     if problems:
         raise IntegrityError(f"{zf.filename}: refused, nothing extracted: " + "; ".join(problems),
                              "The zip tries to write outside its folder or contains links; "
                              "do not extract it by hand either.")
     files = [i for i in infos if not i.is_dir()]
     names = [i.filename for i in files]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise IntegrityError(f"{zf.filename}: refused: duplicate member(s) {', '.join(dupes)}")
+    folded: dict[str, str] = {}
+    conflicts: set[str] = set()
+    for n in names:  # duplicates, also by case (one file on macOS and Windows)
+        key = n.casefold().rstrip("/")
+        if key in folded:
+            conflicts.add(n if folded[key] == n else f"{folded[key]} / {n}")
+        folded[key] = n
+    parents = {"/".join(n.split("/")[:i]).casefold() for n in names
+               for i in range(1, n.count("/") + 1)}
+    conflicts |= {n for n in names if n.casefold() in parents}  # a file where a folder goes
+    if conflicts:
+        raise IntegrityError(f"{zf.filename}: refused: conflicting member(s) "
+                             f"{', '.join(sorted(conflicts)[:10])}",
+                             "Two members would be written to the same place; this is not a "
+                             "pack opendata built.")
     declared = sum(i.file_size for i in files)
     if declared > limits.max_total_bytes:
         raise IntegrityError(f"{zf.filename}: would extract {declared} bytes, more than the "
                              f"{limits.max_total_bytes} allowed",
                              "Raise the limit only if you trust this pack.")
+    packed = sum(i.compress_size for i in files)
+    if declared > limits.ratio_floor and declared > limits.max_total_ratio * max(1, packed):
+        raise IntegrityError(f"{zf.filename}: {len(files)} members expand {declared} bytes "
+                             f"from {packed}: refused as a zip bomb",
+                             "Open data compresses far less than this.")
     for i in files:
         if i.file_size > (1 << 20) and i.file_size > limits.max_ratio * max(1, i.compress_size):
             raise IntegrityError(f"{zf.filename}: {i.filename!r} expands {i.file_size} bytes "
@@ -319,9 +360,12 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int,
                     buf += chunk
                 else:
                     sink.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:  # CRC error, truncated data
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # CRC, truncated
         raise IntegrityError(f"{zf.filename}: {info.filename!r} is damaged ({exc})",
                              "Download the pack again.") from None
+    except (NotImplementedError, RuntimeError) as exc:  # compression, encryption
+        raise IntegrityError(f"{zf.filename}: {info.filename!r} cannot be read ({exc})",
+                             "This is not a pack opendata built.") from None
     return bytes(buf), digest.hexdigest(), size
 
 
@@ -470,10 +514,37 @@ def verify_folder(folder: Path) -> dict[str, Any]:
 
 
 def _local_descriptor(folder: Path) -> dict[str, Any]:
+    """``datapackage.json`` of an extracted pack, its resource paths checked like a
+    manifest's: relative, inside the folder after following links, never a special file."""
     try:
-        return json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        desc = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise IntegrityError(f"{folder}: unreadable datapackage.json ({exc})") from None
+    if not isinstance(desc, dict) or not isinstance(desc.get("resources", []), list) or not all(
+            isinstance(r, dict) for r in desc.get("resources", [])):
+        raise IntegrityError(f"{folder}/datapackage.json: not a Data Package (`resources` must "
+                             "be a list of objects)", "Download the pack again.")
+    for res in desc.get("resources", []):
+        if not _is_remote(res):
+            res_path(folder, res)
+    return desc
+
+
+def res_path(folder: Path, res: dict[str, Any]) -> Path:
+    """The file of a local resource of a pack, or :class:`IntegrityError` when its path is
+    absolute, climbs out (``..``, a symbolic link), or is not a regular file."""
+    from opendata.catalog.manifests import locate
+
+    path = res.get("path")
+    if not isinstance(path, str):
+        raise IntegrityError(f"{folder}/datapackage.json: resource {res.get('name')!r} has no "
+                             "path (or not a text one)", "Download the pack again.")
+    file, problem = locate(folder, path)
+    if problem is not None and problem.code != "missing-file":
+        raise IntegrityError(f"{folder}/datapackage.json: resource {res.get('name')!r}: "
+                             f"{problem.message}", "The pack was altered; do not use it.")
+    assert file is not None
+    return file
 
 
 def _is_remote(res: dict[str, Any]) -> bool:
@@ -493,7 +564,12 @@ def revalidate(folder: Path) -> list[str]:
     desc["resources"] = [r for r in desc.get("resources", []) if not _is_remote(r)]
     if not desc["resources"]:
         return []
-    report = Package(desc, basepath=str(folder)).validate()
+    from frictionless import FrictionlessException
+
+    try:
+        report = Package(desc, basepath=str(folder)).validate()
+    except FrictionlessException as exc:
+        return [f"datapackage.json: {exc}"]
     errors = []
     for task in report.tasks:
         for err in task.errors[:20]:
@@ -510,8 +586,7 @@ def resource_locations(folder: Path, descriptor: dict[str, Any] | None = None
     out = []
     for res in desc.get("resources", []):
         path = res.get("path")
-        where: Path | str = path if _is_remote(res) else folder.joinpath(*PurePosixPath(
-            str(path)).parts)
+        where: Path | str = path if _is_remote(res) else res_path(folder, res)
         out.append(ResourceLocation(name=res.get("name", ""), path=where,
                                     dataset=res.get("dataset"),
                                     tabular=res.get("profile") == "tabular-data-resource"))
@@ -684,15 +759,24 @@ def read_table(folder: Path, res: dict[str, Any]) -> pd.DataFrame:
     """One CSV resource as a DataFrame typed by its Table Schema."""
     import pandas as pd
 
-    schema = res.get("schema") or {}
+    from opendata.catalog.schemas import SchemaRefError, check_table_schema
+
+    schema = res.get("schema") or {"fields": []}
+    try:
+        check_table_schema(schema, f"the schema of {res.get('name')!r} in datapackage.json")
+    except SchemaRefError as exc:
+        raise IntegrityError(exc.message, "The pack was altered or damaged.") from None
     fields = schema.get("fields", [])
     dialect = res.get("dialect") or {}
+    if not isinstance(dialect, dict):
+        raise IntegrityError(f"{res.get('name')}: its dialect in datapackage.json is not an "
+                             "object", "The pack was altered or damaged.")
     encoding = str(res.get("encoding") or "utf-8").lower()
     if encoding in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # a BOM is not part of the first column's name
     missing = schema.get("missingValues", [""])
     header = dialect.get("header", True)
-    file = folder.joinpath(*PurePosixPath(str(res["path"])).parts)
+    file = res_path(folder, res)
     try:
         df = pd.read_csv(
             file, sep=dialect.get("delimiter", "\t" if res.get("format") == "tsv" else ","),
@@ -701,7 +785,7 @@ def read_table(folder: Path, res: dict[str, Any]) -> pd.DataFrame:
             skipinitialspace=bool(dialect.get("skipInitialSpace", False)),
             comment=dialect.get("commentChar"), header=0 if header else None,
             names=None if header else [f["name"] for f in fields])
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, TypeError, LookupError) as exc:
         raise ValidationFailed(f"{res.get('name')}: cannot read {file.name} ({exc})") from None
     for fld in fields:
         name = fld.get("name")
