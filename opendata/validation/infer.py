@@ -184,6 +184,11 @@ def infer(file: Path, *, sample_rows: int = 10000, root: Path | None = None) -> 
         raw = fh.read(1 << 20)
     if not raw.strip():
         raise UsageError(f"{file}: the file is empty, nothing to infer")
+    from opendata.validation.tabular import describe_non_text
+
+    odd = describe_non_text(raw[:4096])
+    if odd is not None:
+        raise UsageError(f"{file}: the file is {odd[0]}; nothing to infer", odd[1])
     encoding = detect_encoding(raw)
     text = raw.decode(encoding, errors="replace")
     delimiter = detect_delimiter(text)
@@ -192,7 +197,13 @@ def infer(file: Path, *, sample_rows: int = 10000, root: Path | None = None) -> 
     res = Resource(path=file.name, basepath=str(file.parent), format="csv", encoding=encoding,
                    dialect=Dialect(controls=[formats.CsvControl(delimiter=delimiter)]),
                    detector=Detector(sample_size=sample_rows, field_missing_values=[""]))
-    res.infer()
+    from frictionless import FrictionlessException
+
+    try:
+        res.infer()
+    except FrictionlessException as exc:
+        raise UsageError(f"{file}: cannot infer a schema: {exc.error.message}",
+                         "Check that the file is delimited text (CSV).") from None
     schema = res.schema.to_descriptor()
     columns: dict[str, list[str]] = {f["name"]: [] for f in schema["fields"]}
     rows = 0

@@ -41,6 +41,8 @@ class FileFacts:
     looks_utf8: bool = False
     #: line of the first non-ASCII byte (where a wrong 8-bit encoding would first show)
     non_ascii_line: int | None = None
+    #: the first bytes, to tell a compressed, UTF-16 or binary file from a mis-declared one
+    head: bytes = b""
 
 
 @dataclass
@@ -48,6 +50,36 @@ class TableResult:
     rows: int | None
     issues: list[Issue] = field(default_factory=list)
     truncated: bool = False
+
+
+_MAGIC = [(b"\x1f\x8b", "gzip-compressed", "Decompress it (gunzip) and point `path:` at the "
+            "CSV inside."),
+           (b"PK\x03\x04", "a zip archive", "Extract the CSV and point `path:` at it."),
+           (b"BZh", "bzip2-compressed", "Decompress it (bunzip2) and point `path:` at the CSV."),
+           (b"\xfd7zXZ", "xz-compressed", "Decompress it (unxz) and point `path:` at the CSV."),
+           (b"\x7fELF", "an executable program", "Check that `path:` names the CSV file."),
+           (b"%PDF", "a PDF document", "Give the data as CSV; a PDF is `format: pdf`."),
+           (b"\xd0\xcf\x11\xe0", "an old Excel/Office file", "Export the sheet as CSV."),
+           (codecs.BOM_UTF16_LE, "UTF-16 text", "Declare `dialect: {encoding: utf-16}`, or "
+            "re-save the file as UTF-8."),
+           (codecs.BOM_UTF16_BE, "UTF-16 text", "Declare `dialect: {encoding: utf-16}`, or "
+            "re-save the file as UTF-8.")]
+
+
+def describe_non_text(head: bytes) -> tuple[str, str] | None:
+    """(what the file is, what to do) when its first bytes show it is not 8-bit or UTF-8
+    text: compressed, an archive, UTF-16, or binary (NUL bytes).  None for text."""
+    for magic, what, hint in _MAGIC:
+        if head.startswith(magic):
+            return what, hint
+    if b"\x00" in head:
+        odd, even = head[1::2], head[0::2]
+        if len(head) > 8 and odd.count(0) > len(odd) * 0.9 and sum(
+                32 <= b < 127 or b in (9, 10, 13) for b in even) > len(even) * 0.9:
+            return "UTF-16 text (no BOM)", "Re-save the file as UTF-8."
+        return ("binary data (it contains NUL bytes), not delimited text",
+                "Check that `path:` names the CSV file, not another kind of file.")
+    return None
 
 
 def normalise_encoding(name: str | None) -> str:
@@ -72,6 +104,7 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
         while chunk := fh.read(CHUNK):
             if size == 0:
                 facts.bom = chunk.startswith(codecs.BOM_UTF8)
+                facts.head = chunk[:4096]
             digest.update(chunk)
             if facts.encoding_error is None:
                 try:
@@ -141,6 +174,47 @@ def _issue(base: dict[str, Any], message: str, code: str, hint: str | None = Non
     return Issue(message=message, code=code, hint=hint, **{**base, **kw})
 
 
+def text_problems(base: dict[str, Any], facts: FileFacts, encoding: str) -> list[Issue]:
+    """Why the file cannot be read as ``encoding`` text, with a hint that fits the cause:
+    compressed, an archive, UTF-16, binary, a UTF-8 mark on a cp1252 file, or plainly
+    another 8-bit encoding.  Empty when it decodes."""
+    odd = describe_non_text(facts.head) if not encoding.startswith("utf-16") else None
+    if odd is not None:
+        return [_issue(base, f"the file is {odd[0]}", "not-text", odd[1], line=1)]
+    if facts.encoding_error and facts.bom and encoding != "utf-8":
+        return [_issue(
+            base, f"the file starts with a UTF-8 byte order mark but is not {encoding}: "
+            f"{facts.encoding_error}", "encoding-mismatch",
+            "Re-save the file without the mark, or as UTF-8 throughout.",
+            line=facts.encoding_line)]
+    if facts.encoding_error and facts.bom:
+        return [_issue(
+            base, "the file starts with a UTF-8 byte order mark but the rest is not UTF-8 "
+            f"({facts.encoding_error}): two encodings mixed", "encoding-mismatch",
+            "Re-save the whole file as UTF-8 (an editor that added the mark to a cp1252 "
+            "file did this); declaring cp1252 would turn the mark into 'ï»¿' in the header.",
+            line=facts.encoding_line)]
+    if facts.encoding_error:
+        guess = "utf-8" if facts.looks_utf8 else "cp1252"
+        bad = re.search(r"byte 0x([0-9a-f]{2})", facts.encoding_error)
+        if not facts.looks_utf8 and bad and bytes.fromhex(bad.group(1)) in (
+                b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"):  # not characters in cp1252
+            guess = ""
+        if not guess:
+            return [_issue(
+                base, f"the file is not encoded in {encoding} as declared, nor in cp1252: "
+                f"{facts.encoding_error}", "encoding-mismatch",
+                "Find out the file's encoding (`file -i FILE`) and declare it with "
+                "`dialect: {encoding: ...}`, or re-save it as UTF-8.",
+                line=facts.encoding_line)]
+        return [_issue(
+            base, f"the file is not encoded in {encoding} as declared: {facts.encoding_error}",
+            "encoding-mismatch",
+            f"Declare `dialect: {{encoding: {guess}}}` in the manifest, or re-save the file "
+            f"as {encoding}.", line=facts.encoding_line)]
+    return []
+
+
 def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
                    *, dataset: str, resource: str, facts: FileFacts | None = None,
                    fmt: str = "csv", columns: dict[str, Any] | None = None,
@@ -162,13 +236,9 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     if facts.size == 0:
         return TableResult(0, [_issue(base, "the file is empty", "empty-file",
                                       "Export the data again: the file has no header and no rows.")])
-    if facts.encoding_error:
-        guess = "utf-8" if facts.looks_utf8 else "cp1252"
-        return TableResult(None, [_issue(
-            base, f"the file is not encoded in {encoding} as declared: {facts.encoding_error}",
-            "encoding-mismatch",
-            f"Declare `dialect: {{encoding: {guess}}}` in the manifest, or re-save the file "
-            f"as {encoding}.", line=facts.encoding_line)])
+    wrong = text_problems(base, facts, encoding)
+    if wrong:
+        return TableResult(None, wrong)
     if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
         return TableResult(None, [_issue(
             base, f"the file is declared {encoding} but its accented characters are UTF-8 "
@@ -240,8 +310,9 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         fschema = Schema.from_descriptor(_prepare_schema(schema, dialect, by_name=by_name,
                                                          published=bool(published)))
     except Exception as exc:  # frictionless raises its own FrictionlessException
-        return TableResult(None, [_issue(base, f"the Table Schema is invalid: {exc}",
-                                         "schema-invalid", "Fix the schema file.")])
+        return TableResult(None, [_issue(base, f"the Table Schema {schema_label} is invalid: "
+                                         f"{_fill(str(exc), schema)}", "schema-invalid",
+                                         f"Fix {schema_label}.")])
     res = Resource(path=file.name, basepath=str(file.parent), schema=fschema,
                    dialect=fdialect, encoding=encoding, format="csv")
     checklist = Checklist(checks=[RulesCheck(rules=rules)]) if rules else None
@@ -267,6 +338,9 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             msg, hint = err.note or err.message, _HINTS.get(err.type)
             if err.type in ("scheme-error", "format-error", "source-error", "encoding-error"):
                 msg = err.message
+            msg = _fill(msg, schema)
+            if err.type in _SCHEMA_CODES or "foreign key" in msg:  # the schema's, not the data's
+                msg = f"{schema_label}: {msg}"
         issues.append(_issue(base, msg, err.type, hint, row=row, field=fname,
                              line=row if row is not None else (1 if isinstance(
                                  err, ferrors.LabelError) else None)))
@@ -281,6 +355,26 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
 _HEADER_CODES = {"missing-label", "extra-label", "unmatched-header", "blank-label",
                  "duplicate-label", "incorrect-label", "blank-header"}
 _CHECK_HINT = "Fix the value: the schema's custom check (run by data.gouv.fr too) rejects it."
+
+#: frictionless error types that are about the Table Schema rather than the data rows
+_SCHEMA_CODES = {"schema-error", "field-error", "foreign-key", "foreign-key-error"}
+
+
+def _fill(message: str, schema: dict[str, Any]) -> str:
+    """Frictionless leaves some templates unfilled (``"{fk}"``): name what they stand for."""
+    if "{fk}" in message:
+        keys = schema.get("foreignKeys") if isinstance(schema, dict) else None
+        shown = "; ".join(
+            f"{fk.get('fields')} -> {(fk.get('reference') or {}).get('resource') or 'this file'}"
+            f".{(fk.get('reference') or {}).get('fields')}"
+            for fk in keys or [] if isinstance(fk, dict))
+        message = message.replace('"{fk}"', shown or "(foreign key)").replace(
+            "{fk}", shown or "(foreign key)")
+        if "package is required" in message:
+            message += (" (opendata checks each file on its own: a foreign key may only "
+                        "point at the same file, `reference: {resource: \"\"}`)")
+    return re.sub(r"\{[a-z_]+\}", "(?)", message)
+
 
 _HINTS = {
     "missing-label": "Add the column to the file or remove the field from the schema.",

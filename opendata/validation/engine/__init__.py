@@ -35,6 +35,7 @@ from opendata.validation.tabular import (
     _published_overrides,
     normalise_encoding,
     scan_file,
+    text_problems,
 )
 
 ENGINE = "columnar"
@@ -180,13 +181,9 @@ def precheck(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, An
     if facts.size == 0:
         return [_issue(base, "the file is empty", "empty-file",
                        "Export the data again: the file has no header and no rows.")], "", ""
-    if facts.encoding_error:
-        guess = "utf-8" if facts.looks_utf8 else "cp1252"
-        return [_issue(
-            base, f"the file is not encoded in {encoding} as declared: {facts.encoding_error}",
-            "encoding-mismatch",
-            f"Declare `dialect: {{encoding: {guess}}}` in the manifest, or re-save the file "
-            f"as {encoding}.", line=facts.encoding_line)], "", ""
+    wrong = text_problems(base, facts, encoding)  # the reference path's own words
+    if wrong:
+        return wrong, "", ""
     if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
         return [_issue(
             base, f"the file is declared {encoding} but its accented characters are UTF-8 "
