@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -272,7 +273,8 @@ def unsafe_member(info: zipfile.ZipInfo, limits: Limits | None = None) -> str | 
 def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error, OverflowError,
+            NotImplementedError, RuntimeError, KeyError, IndexError) as exc:
         raise IntegrityError(f"{path}: not a readable zip ({exc})",
                              "The download is damaged: delete it and download again.") from None
 
@@ -360,10 +362,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int,
                     buf += chunk
                 else:
                     sink.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # CRC, truncated
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, struct.error,
+            OverflowError) as exc:  # CRC, truncated, a local header that lies about its name
         raise IntegrityError(f"{zf.filename}: {info.filename!r} is damaged ({exc})",
                              "Download the pack again.") from None
-    except (NotImplementedError, RuntimeError) as exc:  # compression, encryption
+    except (NotImplementedError, RuntimeError) as exc:  # compression, encryption, version
         raise IntegrityError(f"{zf.filename}: {info.filename!r} cannot be read ({exc})",
                              "This is not a pack opendata built.") from None
     return bytes(buf), digest.hexdigest(), size

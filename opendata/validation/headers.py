@@ -11,6 +11,7 @@ Frictionless then checks values with ``fieldsMatch: partial`` (pairing by name).
 from __future__ import annotations
 
 import csv
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,8 +48,14 @@ class HeaderMatch:
 
 def parse_header(first_line: str, delimiter: str, quotechar: str = '"') -> list[str]:
     """The labels of a header line, with the CSV quoting rules the reader applies."""
-    rows = list(csv.reader([first_line], delimiter=delimiter, quotechar=quotechar))
-    return list(rows[0]) if rows else []
+    # universal newlines: a file ending its lines with a bare "\r" has them all in
+    # first_line; an over-long or malformed header gives no labels rather than a crash
+    try:
+        reader = csv.reader(io.StringIO(first_line, newline=None), delimiter=delimiter,
+                            quotechar=quotechar)
+        return list(next(reader, []))
+    except (csv.Error, TypeError):
+        return []
 
 
 def _is_required(fld: dict[str, Any], primary_key: list[str]) -> bool:

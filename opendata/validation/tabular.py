@@ -129,6 +129,18 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
                 facts.non_ascii_line = newlines + chunk[:first].count(b"\n") + 1
             newlines += chunk.count(b"\n")
             size += len(chunk)
+    if facts.encoding_error is None:
+        try:  # a multi-byte character cut by the end of the file
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            facts.encoding_error = (f"the file ends inside a {encoding} character "
+                                    f"(offset {size - (exc.end - exc.start)})")
+            facts.encoding_line = newlines + 1
+    if facts.looks_utf8:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            facts.looks_utf8 = False
     facts.looks_utf8 = facts.looks_utf8 and non_ascii
     facts.sha256 = digest.hexdigest()
     if size == stat.st_size:  # unchanged while we read it: later steps reuse the hash
