@@ -508,6 +508,16 @@ def _adoption(portal: Portal, ds: Dataset, desired: Desired) -> PlanItem | None:
                             "(ownership marker and state) instead of creating a copy")
 
 
+def _own_partial_write(stored: dict[str, Any], current: dict[str, Any],
+                       desired: dict[str, Any]) -> bool:
+    """True when every field of the portal copy holds either what opendata stored last time
+    or what it is about to write: a publish of ours was interrupted half-way (killed,
+    connection lost) before it wrote the fingerprint.  That is no hand edit: the next
+    publish completes it instead of refusing it as drift."""
+    a, c, d = _flatten(stored), _flatten(current), _flatten(desired)
+    return all(c.get(k) in (a.get(k), d.get(k)) for k in set(a) | set(c) | set(d))
+
+
 def _decide(portal: Portal, desired: Desired, remote: Remote | None) -> PlanItem:
     uploads = [r.name for r in desired.resources if r.upload]
     if remote is None:
@@ -520,7 +530,8 @@ def _decide(portal: Portal, desired: Desired, remote: Remote | None) -> PlanItem
         return item
     base = {"identifier": desired.identifier, "portal_id": remote.id, "url": remote.url,
             "desired": desired, "remote": remote}
-    if remote.stored_state is not None and remote.current != remote.stored_state:
+    if remote.stored_state is not None and remote.current != remote.stored_state and not \
+            _own_partial_write(remote.stored_state, remote.current, desired.state()):
         return PlanItem(desired.dataset, "drifted",
                         changes=diff_states(remote.stored_state, remote.current),
                         message=f"edited on the portal since opendata published it (portal "

@@ -1,0 +1,182 @@
+"""Publishing killed with SIGKILL at random moments, against the real local CKAN and udata.
+
+Each round changes the catalog (a title and a data file), starts ``opendata publish``,
+kills it at a seeded random moment, then publishes again to completion.  After every
+re-run the portal must hold exactly the catalog's datasets (no duplicate dataset, no
+duplicate resource) and a plan must say ``unchanged`` for all of them.
+
+``OPENDATA_FAULT_RUNS`` sets the number of rounds per portal (``.ci/run`` sets 20); the
+default keeps a developer's run short.  Marked ``faults`` as well as ``ckan``/``udata``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "catalog"
+RUNS = int(os.environ.get("OPENDATA_FAULT_RUNS", "4"))
+DATASETS = 3
+OPENDATA = [sys.executable, "-c", "from opendata.cli import main; main()"]
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    values = {}
+    try:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            values[key.strip().removeprefix("export ")] = value.strip().strip("'\"")
+    except OSError:
+        pass
+    return values
+
+
+def _portal(kind: str) -> dict[str, str]:
+    values = _env_file(REPO / ".dev" / ("ckan" if kind == "ckan" else "udata") / "env")
+    url = values.get("CKAN_URL" if kind == "ckan" else "UDATA_URL")
+    token = values.get("CKAN_API_TOKEN" if kind == "ckan" else "UDATA_API_KEY")
+    try:
+        ok = bool(url and token) and requests.get(url, timeout=10).status_code < 500
+    except requests.RequestException:
+        ok = False
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"the local {kind} is not running (scripts/{kind}-dev start)")
+        pytest.skip(f"the local {kind} is not running")
+    return {"url": url.rstrip("/"), "token": token, "org": values.get("UDATA_ORG_ID", "")}
+
+
+def _catalog(tmp_path: Path, kind: str, portal: dict[str, str], run_id: str) -> Path:
+    root = tmp_path / "cat"
+    shutil.copytree(FIXTURE, root)
+    demo = root / "datasets" / "demo"
+    for i in range(DATASETS):
+        folder = root / "datasets" / f"kill{i}"
+        shutil.copytree(demo, folder)
+        manifest = folder / "dataset.yaml"
+        text = manifest.read_text(encoding="utf-8").replace("name: demo", f"name: kill{i}")
+        text = text.replace("title: Points d'accès publics",
+                            f"title: Kill {run_id} {i} points d'accès")
+        manifest.write_text(text, encoding="utf-8")
+    shutil.rmtree(demo)
+    org = (f"region-poitou-charentes: kill-{run_id}" if kind == "ckan"
+           else f"region-poitou-charentes: '{portal['org']}'")
+    (root / "harvesters").mkdir()
+    (root / "harvesters" / "k.yaml").write_text(
+        f"type: {kind}\nurl: {portal['url']}\ntoken_env: OD_KILL_TOKEN\n"
+        f"name_prefix: kill-{run_id}-\ncatalog_id: urn:opendata-kill:{run_id}\n"
+        f"organizations: {{{org}}}\n", encoding="utf-8")
+    return root
+
+
+def _mutate(root: Path, round_no: int, rng: random.Random) -> None:
+    """Change one dataset's title and data, so that the killed publish has writes to do."""
+    folder = root / "datasets" / f"kill{rng.randrange(DATASETS)}"
+    manifest = folder / "dataset.yaml"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    lines = [f"{ln.split(', révision')[0]}, révision {round_no}" if ln.startswith("title:")
+             else ln for ln in lines]
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    csv = folder / "points.csv"
+    rows = csv.read_text(encoding="utf-8").splitlines()
+    head, *body = rows
+    first = body[0].split(";")
+    first[1] = str(round_no)
+    csv.write_text("\n".join([head, ";".join(first), *body[1:]]) + "\n", encoding="utf-8")
+
+
+def _run(root: Path, token: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OD_KILL_TOKEN": token}
+    env.pop("OPENDATA_RAISE_UNEXPECTED", None)
+    return subprocess.run([*OPENDATA, "--root", str(root), *args], capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+def _owned(kind: str, portal: dict[str, str], run_id: str) -> list[dict]:
+    """Every dataset on the portal carrying this run's marker (deleted ones excluded)."""
+    headers = {"Authorization": portal["token"]} if kind == "ckan" else {
+        "X-API-KEY": portal["token"]}
+    marker = f"urn:opendata-kill:{run_id}"
+    if kind == "ckan":
+        resp = requests.post(f"{portal['url']}/api/3/action/package_search", headers=headers,
+                             json={"fq": f'extras_opendata_catalog:"{marker}"', "rows": 1000,
+                                   "include_private": True}, timeout=60)
+        return [p for p in resp.json()["result"]["results"]
+                if {e["key"]: e["value"] for e in p.get("extras", [])}.get(
+                    "opendata_catalog") == marker]
+    found, page = [], 1
+    while True:
+        resp = requests.get(f"{portal['url']}/api/1/organizations/{portal['org']}/datasets/",
+                            params={"page": page, "page_size": 100}, headers=headers, timeout=60)
+        body = resp.json()
+        found += [d for d in body["data"] if (d.get("extras") or {}).get(
+            "opendata_catalog") == marker and not d.get("deleted")]
+        if not body.get("next_page"):
+            return found
+        page += 1
+
+
+def _check_converged(kind: str, portal: dict[str, str], run_id: str, root: Path,
+                     token: str) -> None:
+    owned = _owned(kind, portal, run_id)
+    idents = [(d.get("extras") or {}).get("opendata_identifier") if kind == "datagouv" else
+              {e["key"]: e["value"] for e in d["extras"]}.get("opendata_identifier")
+              for d in owned]
+    assert len(idents) == len(set(idents)) == DATASETS, idents  # no duplicate dataset
+    for d in owned:
+        names = [(r.get("extras") or {}).get("opendata_resource") if kind == "datagouv"
+                 else r.get("opendata_name") for r in d.get("resources") or []]
+        assert names == ["points"], (d.get("title"), names)  # no duplicate resource
+    plan = _run(root, token, "plan", "--target", "k", "--format", "json")
+    assert plan.returncode == 0, plan.stderr
+    actions = {i["dataset"]: i["action"] for i in json.loads(plan.stdout)["items"]}
+    assert set(actions.values()) == {"unchanged"}, actions
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("kind", [pytest.param("ckan", marks=pytest.mark.ckan),
+                                  pytest.param("datagouv", marks=pytest.mark.udata)])
+def test_publish_killed_at_random_points_converges(tmp_path, kind):
+    portal = _portal(kind)
+    run_id = uuid.uuid4().hex[:8]
+    root = _catalog(tmp_path, kind, portal, run_id)
+    token = portal["token"]
+    first = _run(root, token, "publish", "--target", "k")
+    assert first.returncode == 0, first.stderr[-3000:]
+    _check_converged(kind, portal, run_id, root, token)
+    rng = random.Random(f"kill-{kind}")
+    stats = {"killed": 0, "finished_first": 0, "rerun_seconds": []}
+    for round_no in range(1, RUNS + 1):
+        _mutate(root, round_no, rng)
+        env = {**os.environ, "OD_KILL_TOKEN": token}
+        env.pop("OPENDATA_RAISE_UNEXPECTED", None)
+        proc = subprocess.Popen([*OPENDATA, "--root", str(root), "publish", "--target", "k"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(1.0, 6.0))  # start-up is ~1.5 s; a round's writes ~1-4 s
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            stats["killed"] += 1
+        else:
+            stats["finished_first"] += 1
+        proc.wait(60)
+        started = time.monotonic()
+        rerun = _run(root, token, "publish", "--target", "k")
+        stats["rerun_seconds"].append(round(time.monotonic() - started, 1))
+        assert rerun.returncode == 0, (round_no, rerun.stdout[-2000:], rerun.stderr[-2000:])
+        _check_converged(kind, portal, run_id, root, token)
+    print(f"kill-and-rerun {kind}: {RUNS} rounds, {stats['killed']} killed mid-publish, "
+          f"{stats['finished_first']} finished before the kill, re-runs "
+          f"{stats['rerun_seconds']} s")
+    assert stats["killed"] >= RUNS // 2
