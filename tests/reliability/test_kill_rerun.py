@@ -145,6 +145,18 @@ def _check_converged(kind: str, portal: dict[str, str], run_id: str, root: Path,
     assert set(actions.values()) == {"unchanged"}, actions
 
 
+def _cleanup(kind: str, portal: dict[str, str], run_id: str) -> None:
+    """Delete this run's datasets: the portals are shared by every test run on the machine,
+    and listings of the organisation are paginated."""
+    for d in _owned(kind, portal, run_id):
+        if kind == "ckan":
+            requests.post(f"{portal['url']}/api/3/action/dataset_purge", timeout=60,
+                          headers={"Authorization": portal["token"]}, json={"id": d["id"]})
+        else:
+            requests.delete(f"{portal['url']}/api/1/datasets/{d['id']}/", timeout=60,
+                            headers={"X-API-KEY": portal["token"]})
+
+
 @pytest.mark.faults
 @pytest.mark.parametrize("kind", [pytest.param("ckan", marks=pytest.mark.ckan),
                                   pytest.param("datagouv", marks=pytest.mark.udata)])
@@ -176,6 +188,7 @@ def test_publish_killed_at_random_points_converges(tmp_path, kind):
         stats["rerun_seconds"].append(round(time.monotonic() - started, 1))
         assert rerun.returncode == 0, (round_no, rerun.stdout[-2000:], rerun.stderr[-2000:])
         _check_converged(kind, portal, run_id, root, token)
+    _cleanup(kind, portal, run_id)
     print(f"kill-and-rerun {kind}: {RUNS} rounds, {stats['killed']} killed mid-publish, "
           f"{stats['finished_first']} finished before the kill, re-runs "
           f"{stats['rerun_seconds']} s")
