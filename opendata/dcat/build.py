@@ -10,6 +10,7 @@ official class-range shapes pass without fetching remote ontologies.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -216,8 +217,18 @@ def _licence(ctx: _Ctx, lic: Licence) -> URIRef:
     return node
 
 
-def _checksum(g: Graph, value: str) -> BNode:
-    node = BNode()
+def _bnode(owner: URIRef, role: str) -> BNode:
+    """A blank node whose label derives from the node it hangs off and its role.
+
+    Why: rdflib's random labels made two builds of one commit differ byte for byte in
+    JSON-LD and RDF/XML (Turtle writes these nodes inline, unlabelled).  The label is a
+    hash of the owner's IRI, so it is the same at every build and unique in the catalog.
+    """
+    return BNode("b" + hashlib.sha1(f"{owner} {role}".encode()).hexdigest()[:20])
+
+
+def _checksum(g: Graph, owner: URIRef, value: str) -> BNode:
+    node = _bnode(owner, "checksum")
     g.add((node, RDF.type, SPDX.Checksum))
     g.add((node, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
     g.add((node, SPDX.checksumValue, Literal(value, datatype=XSD.hexBinary)))
@@ -260,7 +271,7 @@ def _distribution(ctx: _Ctx, ds: Dataset, res: Resource, lic: URIRef | None,
         if file.is_file():
             g.add((node, DCAT.byteSize, Literal(file.stat().st_size,
                                                datatype=XSD.nonNegativeInteger)))
-            g.add((node, SPDX.checksum, _checksum(g, source_sha256(file))))
+            g.add((node, SPDX.checksum, _checksum(g, node, source_sha256(file))))
         availability = "STABLE"
     else:
         url = URIRef(str(res.url))
@@ -299,7 +310,7 @@ def _wkt_box(bbox: list[float]) -> tuple[str, str]:
     return poly, f"POINT({(w + e) / 2} {(s + n) / 2})"
 
 
-def _spatial(ctx: _Ctx, spatial: dict) -> list[URIRef | BNode]:
+def _spatial(ctx: _Ctx, owner: URIRef, spatial: dict) -> list[URIRef | BNode]:
     g = ctx.graph
     out: list[URIRef | BNode] = []
     level, code = spatial.get("level"), spatial.get("code")
@@ -312,7 +323,7 @@ def _spatial(ctx: _Ctx, spatial: dict) -> list[URIRef | BNode]:
     bbox = spatial.get("bbox")
     if isinstance(bbox, list) and len(bbox) == 4:
         poly, centre = _wkt_box(bbox)
-        loc = BNode()
+        loc = _bnode(owner, "bbox")
         g.add((loc, RDF.type, DCT.Location))
         g.add((loc, LOCN.geometry, Literal(poly, datatype=WKT)))
         g.add((loc, DCAT.bbox, Literal(poly, datatype=WKT)))
@@ -321,9 +332,10 @@ def _spatial(ctx: _Ctx, spatial: dict) -> list[URIRef | BNode]:
     return out
 
 
-def _contact(ctx: _Ctx, name: str | None, email: str | None, url: str | None) -> BNode:
+def _contact(ctx: _Ctx, owner: URIRef, name: str | None, email: str | None,
+             url: str | None) -> BNode:
     g = ctx.graph
-    node = BNode()
+    node = _bnode(owner, "contact")
     g.add((node, RDF.type, VCARD.Kind))
     g.add((node, RDF.type, VCARD.Organization))
     if name:
@@ -367,7 +379,7 @@ def _dataset(ctx: _Ctx, ds: Dataset) -> tuple[URIRef, tuple[datetime, datetime] 
         g.add((URIRef(landing), RDF.type, FOAF.Document))
     temporal = ds.get("temporal")
     if isinstance(temporal, dict) and (temporal.get("start") or temporal.get("end")):
-        pot = BNode()
+        pot = _bnode(node, "temporal")
         g.add((pot, RDF.type, DCT.PeriodOfTime))
         if temporal.get("start"):
             g.add((pot, DCAT.startDate, Literal(str(temporal["start"]), datatype=XSD.date)))
@@ -375,7 +387,7 @@ def _dataset(ctx: _Ctx, ds: Dataset) -> tuple[URIRef, tuple[datetime, datetime] 
             g.add((pot, DCAT.endDate, Literal(str(temporal["end"]), datatype=XSD.date)))
         g.add((node, DCT.temporal, pot))
     if isinstance(ds.get("spatial"), dict):
-        for loc in _spatial(ctx, ds.get("spatial")):
+        for loc in _spatial(ctx, node, ds.get("spatial")):
             g.add((node, DCT.spatial, loc))
     org = cfg.organizations.get(ds.organization or "")
     if org is not None:
@@ -383,16 +395,16 @@ def _dataset(ctx: _Ctx, ds: Dataset) -> tuple[URIRef, tuple[datetime, datetime] 
                                           org.key, org.email, org.homepage)))
     contact = ds.get("contact")
     if isinstance(contact, dict) and contact.get("email"):
-        g.add((node, DCAT.contactPoint, _contact(ctx, contact.get("name"), contact["email"],
+        g.add((node, DCAT.contactPoint, _contact(ctx, node, contact.get("name"), contact["email"],
                                                 contact.get("url"))))
     elif org is not None and org.email:
-        g.add((node, DCAT.contactPoint, _contact(ctx, org.title, org.email, org.homepage)))
+        g.add((node, DCAT.contactPoint, _contact(ctx, node, org.title, org.email, org.homepage)))
     elif cfg.publisher.get("email"):
-        g.add((node, DCAT.contactPoint, _contact(ctx, cfg.publisher.get("name"),
+        g.add((node, DCAT.contactPoint, _contact(ctx, node, cfg.publisher.get("name"),
                                                 cfg.publisher["email"], cfg.homepage)))
     source = ds.get("source")
     if isinstance(source, dict) and source.get("title"):
-        src = BNode()
+        src = _bnode(node, "source")
         g.add((src, RDF.type, FOAF.Document))
         g.add((src, DCT.title, Literal(str(source["title"]))))
         if source.get("section"):
