@@ -39,6 +39,9 @@ def dcat_cmd(ctx, datasets: tuple[str, ...], out: Path | None, formats: str,
              page_size: int | None, page_base: str | None, check: bool, no_git: bool) -> None:
     """Write DATASETS (default: all) as DCAT-AP 3: catalog.ttl/.jsonld/.rdf and dcat/<name>.ttl.
 
+    With Turtle, also catalog-datagouv.ttl (and its pages): the file to give data.gouv.fr's
+    harvester, whose udata stores hexBinary checksums as bytes and refuses them.
+
     Serve the Turtle files as `text/turtle; charset=utf-8`: without the charset, clients
     may read accented characters as Latin-1.
     """

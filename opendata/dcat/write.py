@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import math
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +21,7 @@ from rdflib.namespace import RDF, XSD
 
 from opendata.catalog.manifests import Catalog
 from opendata.dcat.build import DcatBuilder, catalog_uri
+from opendata.dcat.datagouv import DATAGOUV_CATALOG, DATAGOUV_PAGE, for_datagouv
 from opendata.dcat.formats import JSONLD_CONTEXT, piece_writer
 from opendata.dcat.ns import DCAT, DCT, HYDRA, BoundedNamespaceManager, bounded, piece_graph
 from opendata.dcat.turtle import to_turtle
@@ -33,6 +34,8 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "rdf": ("rdf", "xml", "application/rdf+xml"),
     "nt": ("nt", "nt", "application/n-triples"),
 }
+#: file name template of the pages
+PAGE = "catalog-page-{n}.ttl"
 __all__ = ["FORMATS", "JSONLD_CONTEXT", "closure", "dataset_graph", "dcat_build_step",
            "page_graphs", "serialize", "stream_dcat", "write_dcat"]
 
@@ -146,14 +149,19 @@ def _write(path: Path, text: str) -> Path:
 
 def write_dcat(graph: Graph, catalog: Catalog, out: Path,
                formats: Iterable[str] = ("ttl", "jsonld", "rdf"), *, per_dataset: bool = True,
-               page_size: int | None = None, page_base: str | None = None) -> list[Path]:
+               page_size: int | None = None, page_base: str | None = None,
+               datagouv: bool = True) -> list[Path]:
     """Write ``catalog.<ext>`` per format, ``dcat/<name>.ttl`` per dataset, and pages.
 
     Pages are ``catalog-page-<n>.ttl``; their Hydra links point at ``page_base`` (the URL
-    where ``out`` is published; default: the catalog's base URI).  ``graph`` is already in
-    memory; to build and write a large catalog without holding it, use :func:`stream_dcat`.
+    where ``out`` is published; default: the catalog's base URI).  With ``datagouv`` and
+    Turtle, also ``catalog-datagouv.ttl`` (and ``catalog-datagouv-page-<n>.ttl``), the
+    variant udata's harvester takes (:mod:`opendata.dcat.datagouv`).  ``graph`` is already
+    in memory; to build and write a large catalog without holding it, use
+    :func:`stream_dcat`.
     """
     formats = _check_formats(formats)
+    datagouv = datagouv and "ttl" in formats
     written = []
     for fmt in formats:
         target = out / f"catalog.{FORMATS[fmt][0]}"
@@ -161,6 +169,8 @@ def write_dcat(graph: Graph, catalog: Catalog, out: Path,
         with target.open("w", encoding="utf-8") as fh:  # straight to the file: no big string
             write_graph(graph, fmt, fh)
         written.append(target)
+    if datagouv:
+        written.append(_write(out / DATAGOUV_CATALOG, to_turtle(for_datagouv(graph))))
     cat = catalog_uri(catalog)
     if per_dataset:
         folder = out / "dcat"
@@ -168,13 +178,31 @@ def write_dcat(graph: Graph, catalog: Catalog, out: Path,
             name = str(ds).rstrip("/").rsplit("/", 1)[-1]
             written.append(_write(folder / f"{name}.ttl", to_turtle(dataset_graph(graph, ds))))
     if page_size:
-        for old in out.glob("catalog-page-*.ttl"):
-            old.unlink()
-        base = page_base or catalog.config.base_uri
-        url = base.rstrip("/") + "/catalog-page-{n}.ttl"
-        for i, page in enumerate(page_graphs(graph, page_size, url), 1):
-            written.append(_write(out / f"catalog-page-{i}.ttl", to_turtle(page)))
+        _remove_pages(out)
+        base = (page_base or catalog.config.base_uri).rstrip("/")
+        for name, transform in _page_sets(datagouv):
+            for i, page in enumerate(page_graphs(graph, page_size, f"{base}/{name}"), 1):
+                written.append(_write(out / name.format(n=i), to_turtle(transform(page))))
     return written
+
+
+def _same(graph: Graph) -> Graph:
+    return graph
+
+
+def _page_sets(datagouv: bool) -> list[tuple[str, Callable[[Graph], Graph]]]:
+    """(file name template, what to apply to each page) of every set of pages written."""
+    sets: list[tuple[str, Callable[[Graph], Graph]]] = [(PAGE, _same)]
+    if datagouv:
+        sets.append((DATAGOUV_PAGE, for_datagouv))
+    return sets
+
+
+def _remove_pages(out: Path) -> None:
+    """Pages of an earlier run: a smaller catalog now must not leave stale pages behind."""
+    for pattern in (PAGE, DATAGOUV_PAGE):
+        for old in out.glob(pattern.format(n="*")):
+            old.unlink()
 
 
 class _Output:
@@ -186,15 +214,17 @@ class _Output:
     header, catalog description, the body copied over in blocks, footer.
     """
 
-    def __init__(self, target: Path, fmt: str, names: BoundedNamespaceManager):
+    def __init__(self, target: Path, fmt: str, names: BoundedNamespaceManager,
+                 transform: Callable[[Graph], Graph] | None = None):
         self.target, self.fmt, self.names = target, fmt, names
+        self.transform = transform or _same
         self.part = target.with_name(target.name + ".part")
         target.parent.mkdir(parents=True, exist_ok=True)
         self._fh: TextIO | None = self.part.open("w", encoding="utf-8")
         self.body = piece_writer(fmt, self._fh, names)
 
     def write(self, graph: Graph) -> None:
-        self.body.write(graph)
+        self.body.write(self.transform(graph))
 
     def close_body(self) -> None:
         if self._fh is not None:
@@ -206,7 +236,7 @@ class _Output:
         with self.target.open("w", encoding="utf-8") as fh:
             writer = piece_writer(self.fmt, fh, self.names)
             writer.header()
-            writer.write(head)
+            writer.write(self.transform(head))
             if self.part.stat().st_size:
                 fh.write(writer.separator())
                 with self.part.open(encoding="utf-8") as body:
@@ -223,16 +253,18 @@ class _Output:
 def stream_dcat(catalog: Catalog, out: Path, formats: Iterable[str] = ("ttl", "jsonld", "rdf"),
                 datasets: Iterable[str] | None = None, *, git: bool = True,
                 per_dataset: bool = True, page_size: int | None = None,
-                page_base: str | None = None) -> list[Path]:
+                page_base: str | None = None, datagouv: bool = True) -> list[Path]:
     """Build the catalog's DCAT and write it like :func:`write_dcat`, one dataset at a time.
 
     Memory stays bounded whatever the number of datasets: each dataset's subgraph is built,
     written to every requested format (and to its own file and its page) and dropped.
     What is kept is small: the catalog's description, the descriptions of shared nodes,
     and the current page (``page_size`` datasets).  The files parse back to a graph
-    isomorphic to :func:`~opendata.dcat.build_dcat`'s.
+    isomorphic to :func:`~opendata.dcat.build_dcat`'s.  ``datagouv``: as in
+    :func:`write_dcat`.
     """
     formats = _check_formats(formats)
+    datagouv = datagouv and "ttl" in formats
     if page_size is not None and page_size < 1:
         raise UsageError("--page-size must be at least 1")
     builder = DcatBuilder(catalog, datasets, git=git)
@@ -241,10 +273,12 @@ def stream_dcat(catalog: Catalog, out: Path, formats: Iterable[str] = ("ttl", "j
     head = builder.head(links=False)  # first: shared nodes it describes are not repeated
     cat = builder.uri
     outputs = [_Output(out / f"catalog.{FORMATS[fmt][0]}", fmt, names) for fmt in formats]
-    pages: list[_Output] = []
+    if datagouv:
+        outputs.append(_Output(out / DATAGOUV_CATALOG, "ttl", names, for_datagouv))
+    page_sets = _page_sets(datagouv) if page_size else []
+    pages: dict[str, list[_Output]] = {name: [] for name, _t in page_sets}
     if page_size:
-        for old in out.glob("catalog-page-*.ttl"):
-            old.unlink()
+        _remove_pages(out)
     page_body = piece_graph()
     written: list[Path] = []
     try:
@@ -260,11 +294,13 @@ def stream_dcat(catalog: Catalog, out: Path, formats: Iterable[str] = ("ttl", "j
             if page_size:
                 page_body += own
                 if (i + 1) % page_size == 0 or i + 1 == len(builder.datasets):
-                    page = _Output(out / f"catalog-page-{len(pages) + 1}.ttl", "ttl", names)
                     page_body -= head  # the page's head describes those again
-                    page.write(page_body)
-                    page.close_body()
-                    pages.append(page)
+                    for name, transform in page_sets:
+                        n = len(pages[name]) + 1
+                        page = _Output(out / name.format(n=n), "ttl", names, transform)
+                        page.write(page_body)
+                        page.close_body()
+                        pages[name].append(page)
                     page_body = piece_graph()
         head += builder.tail()
         whole = piece_graph()
@@ -273,23 +309,24 @@ def stream_dcat(catalog: Catalog, out: Path, formats: Iterable[str] = ("ttl", "j
             whole.add((cat, DCAT.dataset, builder.dataset_uri(ds)))
         written[:0] = [output.finish(whole) for output in outputs]
         del whole
-        if page_size:
-            if not pages:  # no dataset: one page with the catalog alone
-                pages.append(_Output(out / "catalog-page-1.ttl", "ttl", names))
-            base = page_base or catalog.config.base_uri
-            url = base.rstrip("/") + "/catalog-page-{n}.ttl"
+        base = (page_base or catalog.config.base_uri).rstrip("/")
+        for name, transform in page_sets:
+            assert page_size
+            done = pages[name]
+            if not done:  # no dataset: one page with the catalog alone
+                done.append(_Output(out / name.format(n=1), "ttl", names, transform))
             total = len(builder.datasets)
-            for n, page in enumerate(pages, 1):
+            for n, page in enumerate(done, 1):
                 top = piece_graph()
                 top += head
                 for unit in top.objects(cat, DCT.spatial):  # described where first met
                     top += closure([builder.shared], unit)  # type: ignore[arg-type]
                 for ds in builder.datasets[(n - 1) * page_size:n * page_size]:
                     top.add((cat, DCAT.dataset, builder.dataset_uri(ds)))
-                _hydra(top, cat, total, n, len(pages), url)
+                _hydra(top, cat, total, n, len(done), f"{base}/{name}")
                 written.append(page.finish(top))
     finally:
-        for output in outputs + pages:
+        for output in outputs + [p for done in pages.values() for p in done]:
             output.discard()
     return written
 
