@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import XSD
+from rdflib.namespace import RDF, RDFS, XSD
 from test_dcat_stream import generated
 
 from opendata.catalog.manifests import load_catalog
 from opendata.dcat import build_dcat, check_shacl, stream_dcat, write_dcat
-from opendata.dcat.datagouv import DATAGOUV_CATALOG, for_datagouv
-from opendata.dcat.ns import SPDX
+from opendata.dcat.datagouv import DATAGOUV_CATALOG, DatagouvVariant, for_datagouv
+from opendata.dcat.ns import DCT, SPDX
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,8 +33,13 @@ def test_datagouv_variant_differs_only_in_the_checksum_literals(tmp_path: Path) 
     assert all(isinstance(v.toPython(), bytes) for v in _values(standard))
     assert all(v.datatype is None and isinstance(v.toPython(), str) for v in _values(variant))
     assert sorted(map(str, _values(variant))) == sorted(map(str, _values(standard)))
-    assert isomorphic(for_datagouv(standard), variant)
-    assert len(standard) == len(variant)
+    assert isomorphic(DatagouvVariant(catalog.licences)(standard), variant)
+    # each licence carries its data.gouv.fr id, which udata's License.guess matches exactly
+    docs = set(variant.subjects(RDF.type, DCT.LicenseDocument))
+    assert docs and {str(variant.value(d, RDFS.label)) for d in docs} == {
+        lic.datagouv_id for lic in catalog.licences if URIRef(lic.url) in docs}
+    assert not list(standard.objects(None, RDFS.label))
+    assert len(variant) == len(standard) + len(docs)
 
 
 def test_standard_file_conforms_and_the_variant_breaks_only_the_checksum_shape(

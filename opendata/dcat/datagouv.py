@@ -14,25 +14,49 @@ the same graph.  ckanext-dcat reads the value as text either way, so it takes bo
 
 from __future__ import annotations
 
-from rdflib import Graph, Literal
-from rdflib.namespace import XSD
+from collections.abc import Iterable
 
-from opendata.dcat.ns import SPDX, new_graph, piece_graph
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from opendata.catalog.config import Licence
+from opendata.dcat.ns import DCT, SPDX, new_graph, piece_graph
 
 #: file names of the data.gouv.fr variant (Turtle, the format tested with udata)
 DATAGOUV_CATALOG = "catalog-datagouv.ttl"
 DATAGOUV_PAGE = "catalog-datagouv-page-{n}.ttl"
 
 
-def for_datagouv(graph: Graph) -> Graph:
-    """``graph`` with every ``xsd:hexBinary`` checksum value as a plain literal.
+class DatagouvVariant:
+    """The transform from the standard graph to the data.gouv.fr one, for a catalog's
+    licences: checksums untyped, and each licence labelled with its data.gouv.fr id.
+
+    Why the label: udata's harvester finds the licence with ``License.guess()`` on the
+    ``dct:license`` node's ``rdfs:label`` if it has one, else its IRI; the registry URL of
+    a licence is not always the one data.gouv.fr lists (ODbL: ``.../odbl/1-0/`` against
+    ``.../odbl/summary/``), and the harvested dataset then gets ``notspecified``.  The id
+    matches exactly.  The standard file keeps no such label (it is not a human label).
+    """
+
+    def __init__(self, licences: Iterable[Licence] = ()):
+        self.labels = {URIRef(lic.url): lic.datagouv_id for lic in licences if lic.url}
+
+    def __call__(self, graph: Graph) -> Graph:
+        return for_datagouv(graph, self.labels)
+
+
+def for_datagouv(graph: Graph, licence_labels: dict[URIRef, str] | None = None) -> Graph:
+    """``graph`` with every ``xsd:hexBinary`` checksum value as a plain literal, and the
+    licences of ``licence_labels`` (IRI -> data.gouv.fr id) labelled with their id.
 
     Returns ``graph`` itself when there is nothing to change, else a copy (the caller's
     graph is also written to the standard files).
     """
     typed = [(s, o) for s, o in graph.subject_objects(SPDX.checksumValue)
              if isinstance(o, Literal) and o.datatype == XSD.hexBinary]
-    if not typed:
+    labels = [(node, label) for node, label in (licence_labels or {}).items()
+              if (node, RDF.type, DCT.LicenseDocument) in graph]
+    if not typed and not labels:
         return graph
     # same kind of store as the input: pySHACL needs a context-aware one for whole graphs
     out = new_graph() if graph.store.context_aware else piece_graph()
@@ -40,4 +64,6 @@ def for_datagouv(graph: Graph) -> Graph:
     for s, o in typed:
         out.remove((s, SPDX.checksumValue, o))
         out.add((s, SPDX.checksumValue, Literal(str(o))))
+    for node, label in labels:
+        out.add((node, RDFS.label, Literal(label)))
     return out

@@ -21,7 +21,7 @@ from rdflib.namespace import RDF, XSD
 
 from opendata.catalog.manifests import Catalog
 from opendata.dcat.build import DcatBuilder, catalog_uri
-from opendata.dcat.datagouv import DATAGOUV_CATALOG, DATAGOUV_PAGE, for_datagouv
+from opendata.dcat.datagouv import DATAGOUV_CATALOG, DATAGOUV_PAGE, DatagouvVariant
 from opendata.dcat.formats import JSONLD_CONTEXT, piece_writer
 from opendata.dcat.ns import DCAT, DCT, HYDRA, BoundedNamespaceManager, bounded, piece_graph
 from opendata.dcat.turtle import to_turtle
@@ -169,8 +169,9 @@ def write_dcat(graph: Graph, catalog: Catalog, out: Path,
         with target.open("w", encoding="utf-8") as fh:  # straight to the file: no big string
             write_graph(graph, fmt, fh)
         written.append(target)
+    variant = DatagouvVariant(catalog.licences)
     if datagouv:
-        written.append(_write(out / DATAGOUV_CATALOG, to_turtle(for_datagouv(graph))))
+        written.append(_write(out / DATAGOUV_CATALOG, to_turtle(variant(graph))))
     cat = catalog_uri(catalog)
     if per_dataset:
         folder = out / "dcat"
@@ -180,7 +181,7 @@ def write_dcat(graph: Graph, catalog: Catalog, out: Path,
     if page_size:
         _remove_pages(out)
         base = (page_base or catalog.config.base_uri).rstrip("/")
-        for name, transform in _page_sets(datagouv):
+        for name, transform in _page_sets(datagouv, variant):
             for i, page in enumerate(page_graphs(graph, page_size, f"{base}/{name}"), 1):
                 written.append(_write(out / name.format(n=i), to_turtle(transform(page))))
     return written
@@ -190,11 +191,12 @@ def _same(graph: Graph) -> Graph:
     return graph
 
 
-def _page_sets(datagouv: bool) -> list[tuple[str, Callable[[Graph], Graph]]]:
+def _page_sets(datagouv: bool, variant: Callable[[Graph], Graph]
+               ) -> list[tuple[str, Callable[[Graph], Graph]]]:
     """(file name template, what to apply to each page) of every set of pages written."""
     sets: list[tuple[str, Callable[[Graph], Graph]]] = [(PAGE, _same)]
     if datagouv:
-        sets.append((DATAGOUV_PAGE, for_datagouv))
+        sets.append((DATAGOUV_PAGE, variant))
     return sets
 
 
@@ -273,9 +275,10 @@ def stream_dcat(catalog: Catalog, out: Path, formats: Iterable[str] = ("ttl", "j
     head = builder.head(links=False)  # first: shared nodes it describes are not repeated
     cat = builder.uri
     outputs = [_Output(out / f"catalog.{FORMATS[fmt][0]}", fmt, names) for fmt in formats]
+    variant = DatagouvVariant(catalog.licences)
     if datagouv:
-        outputs.append(_Output(out / DATAGOUV_CATALOG, "ttl", names, for_datagouv))
-    page_sets = _page_sets(datagouv) if page_size else []
+        outputs.append(_Output(out / DATAGOUV_CATALOG, "ttl", names, variant))
+    page_sets = _page_sets(datagouv, variant) if page_size else []
     pages: dict[str, list[_Output]] = {name: [] for name, _t in page_sets}
     if page_size:
         _remove_pages(out)
