@@ -46,8 +46,9 @@ UDATA_FREQUENCIES = frozenset(v[1] for v in FREQUENCIES.values())
 
 def normalise_tag(keyword: str) -> str:
     """A keyword as udata stores it: lower-case ASCII slug (``tags.slug``), so that what we
-    send is what we read back."""
-    return slugify(keyword.lower())
+    send is what we read back.  udata slugs with awesome-slugify, which drops ASCII
+    apostrophes (``d'entreprises`` -> ``dentreprises``) where python-slugify splits."""
+    return slugify(keyword.lower().replace("'", ""))
 
 def normalise_tags(keywords: list[str]) -> tuple[list[str], list[str]]:
     """(tags udata will keep, sorted and unique; keywords that cannot be kept, with why)."""
