@@ -320,3 +320,55 @@ def load_catalog(root: Path | str) -> Catalog:
                                 message=exc.detail, hint=exc.hint))
     return Catalog(root=root, config=config, licences=licences, datasets=datasets,
                    load_issues=issues)
+
+
+# ------------------------------------------------------------- dates and COG codes ----
+
+#: region codes of the COG before the 2016 merger of regions (metropolitan France) that no
+#: longer exist since; and the codes created by the merger
+REGIONS_BEFORE_2016 = frozenset({"21", "22", "23", "25", "26", "31", "41", "42", "43", "54",
+                                 "72", "73", "74", "82", "83", "91"})
+REGIONS_SINCE_2016 = frozenset({"27", "28", "32", "44", "75", "76", "84"})
+#: first vintage with the current regions
+REGIONS_REFORM = 2016
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A manifest value that is well-formed but wrong: where, a stable code, why, the fix."""
+
+    path: tuple[str, ...]
+    code: str
+    message: str
+    hint: str
+
+
+def date_and_code_problems(ds: Dataset) -> list[FieldProblem]:
+    """INSEE region codes that contradict their COG vintage (``spatial.cog``).
+
+    Why: regions were renumbered in 2016, so a code such as ``82`` (Rhône-Alpes) means
+    nothing in today's code set while ``84`` means nothing before: a harvester must be told
+    which vintage a code belongs to.  (Temporal dates that do not exist, ``2020-02-31``,
+    are refused by the JSON Schema's ``format: date``.)
+    """
+    problems: list[FieldProblem] = []
+    spatial = ds.get("spatial")
+    if isinstance(spatial, dict) and spatial.get("level") == "region" and spatial.get("code"):
+        code, cog = str(spatial["code"]), spatial.get("cog")
+        vintage = cog if isinstance(cog, int) else None
+        # the field is optional: only a vintage that contradicts the code is an error
+        if code in REGIONS_BEFORE_2016 and vintage is not None and vintage >= REGIONS_REFORM:
+            problems.append(FieldProblem(
+                ("spatial", "cog"), "cog-vintage",
+                f"region code {code!r} exists only in the COG before {REGIONS_REFORM} "
+                f"(spatial.cog is {vintage})",
+                f"State the vintage the code belongs to (`cog: {REGIONS_REFORM - 1}` or "
+                "earlier), or use the code of the current region."))
+        elif code in REGIONS_SINCE_2016 and vintage is not None and vintage < REGIONS_REFORM:
+            problems.append(FieldProblem(
+                ("spatial", "cog"), "cog-vintage",
+                f"region code {code!r} exists only since the COG {REGIONS_REFORM} "
+                f"(spatial.cog is {vintage})",
+                f"Use the code of the region in the COG {vintage}, or `cog: "
+                f"{REGIONS_REFORM}` or later."))
+    return problems

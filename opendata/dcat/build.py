@@ -310,15 +310,41 @@ def _wkt_box(bbox: list[float]) -> tuple[str, str]:
     return poly, f"POINT({(w + e) / 2} {(s + n) / 2})"
 
 
+def spatial_unit_uri(catalog: Catalog, spatial: dict) -> URIRef:
+    """IRI of the administrative unit of a manifest's ``spatial``.
+
+    Without ``cog``, INSEE's IRI (``http://id.insee.fr/geo/region/75``), which names the unit
+    of the current code set.  With ``cog``, an IRI of the catalog naming the code in that
+    vintage (``<base>geo/cog2015/region/82``), in a ``skos:ConceptScheme`` for the vintage:
+    INSEE's IRI would let a harvester read Rhône-Alpes ``82`` (gone in 2016) against today's
+    regions.
+    """
+    level, code, cog = spatial.get("level"), spatial.get("code"), spatial.get("cog")
+    if isinstance(cog, int):
+        kind = SPATIAL_LEVELS[str(level)].rstrip("/").rsplit("/", 1)[-1]
+        return URIRef(f"{catalog.config.base_uri}geo/cog{cog}/{kind}/{code}")
+    return URIRef(f"{SPATIAL_LEVELS[str(level)]}{code}")
+
+
 def _spatial(ctx: _Ctx, owner: URIRef, spatial: dict) -> list[URIRef | BNode]:
     g = ctx.graph
     out: list[URIRef | BNode] = []
     level, code = spatial.get("level"), spatial.get("code")
     if level in SPATIAL_LEVELS and code:
-        node = URIRef(f"{SPATIAL_LEVELS[level]}{code}")
+        node = spatial_unit_uri(ctx.catalog, spatial)
         if ctx.first_time(node):
             ctx.add_shared((node, RDF.type, DCT.Location))
             ctx.add_shared((node, SKOS.notation, Literal(str(code))))
+            cog = spatial.get("cog")
+            if isinstance(cog, int):
+                scheme = URIRef(f"{ctx.catalog.config.base_uri}geo/cog{cog}")
+                ctx.add_shared((node, SKOS.inScheme, scheme))
+                if ctx.first_time(scheme):
+                    ctx.add_shared((scheme, RDF.type, SKOS.ConceptScheme))
+                    ctx.add_shared((scheme, DCT.title, Literal(
+                        f"Code officiel géographique {cog} (INSEE)", lang="fr")))
+                    ctx.add_shared((scheme, DCT.issued, Literal(str(cog),
+                                                                datatype=XSD.gYear)))
         out.append(node)
     bbox = spatial.get("bbox")
     if isinstance(bbox, list) and len(bbox) == 4:

@@ -33,6 +33,7 @@ from opendata.dcat.build import DCAT_VERSION
 from opendata.dcat.ns import DCAT, DCT, IANA, PROV, VCARD
 from opendata.errors import OpendataError
 
+_COG = re.compile(r"/geo/cog(\d{4})/([a-z]+)/([0-9AB]{2,5})$")
 _GUESS = {".ttl": "turtle", ".jsonld": "json-ld", ".json": "json-ld", ".rdf": "xml",
           ".xml": "xml", ".nt": "nt", ".n3": "n3"}
 _MEDIA = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/json": "json-ld",
@@ -228,6 +229,12 @@ def dataset_from_graph(graph: Graph, node: Any, licences: LicenceRegistry | None
         for level, base in SPATIAL_LEVELS.items():
             if isinstance(loc, URIRef) and str(loc).startswith(base):
                 spatial.update(level=level, code=str(loc)[len(base):])
+        # a code of a stated COG vintage: <base>geo/cog2015/region/82, notation "82"
+        if isinstance(loc, URIRef) and (vintage := _COG.search(str(loc))):
+            kinds = {b.rstrip("/").rsplit("/", 1)[-1]: lvl for lvl, b in SPATIAL_LEVELS.items()}
+            if vintage.group(2) in kinds:
+                spatial.update(level=kinds[vintage.group(2)], code=vintage.group(3),
+                               cog=int(vintage.group(1)))
         wkt = graph.value(loc, DCAT.bbox) or graph.value(loc, _LOCN_GEOMETRY)
         if wkt is not None and (box := _bbox(str(wkt))):
             spatial["bbox"] = box

@@ -44,6 +44,8 @@ class DatasetResult:
     manifest: str
     valid: bool = True
     resources: list[ResourceResult] = field(default_factory=list)
+    #: data.gouv.fr quality predicted by :mod:`opendata.validation.quality` (valid only)
+    quality: dict[str, Any] | None = None
 
 
 @dataclass
@@ -91,7 +93,9 @@ class ValidationReport:
                 "errors": len(self.errors),
                 "warnings": len(self.issues) - len(self.errors),
             },
-            "datasets": [asdict(d) for d in self.datasets.values()],
+            # "quality" only where it was predicted (a catalog publishing to data.gouv.fr)
+            "datasets": [{k: v for k, v in asdict(d).items() if k != "quality" or v is not None}
+                         for d in self.datasets.values()],
             "issues": [{k: v for k, v in asdict(i).items() if v is not None}
                        for i in self.issues],
         }

@@ -25,6 +25,7 @@ from opendata.catalog.manifests import (
     Dataset,
     PathProblem,
     Resource,
+    date_and_code_problems,
     load_catalog,
     locate,
 )
@@ -39,6 +40,7 @@ from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.validation import messages
 from opendata.validation.cache import Cache
 from opendata.validation.normalise import NormaliseError, ensure_copy, wants_normalised
+from opendata.validation.quality import QualityCheck
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
 from opendata.validation.tabular import FileFacts, normalise_encoding, scan_file
 
@@ -87,6 +89,7 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
     validator = jsonschema.Draft202012Validator(
         load_json_schema(catalog.root, "dataset.schema.json"),
         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    quality = QualityCheck(catalog)
     for i, ds in enumerate(selected, 1):
         if progress:
             progress(f"[{i}/{len(selected)}] {ds.name}")
@@ -94,6 +97,7 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
         for issue in _check_dataset(catalog, ds, validator, errors):
             report.add(issue)
         _check_resources(catalog, ds, report, cache, _broken_resources(ds, errors))
+        quality(ds, report)
     no_url = download_url_issue(CONFIG_FILE, catalog.config.repository,
                                 any(r.path for ds in selected for r in ds.resources))
     if no_url:
@@ -241,6 +245,11 @@ def _check_dataset(catalog: Catalog, ds: Dataset, validator: jsonschema.Validato
             temporal.get("end"), str) and temporal["start"] > temporal["end"]:
         issues.append(at("temporal", messages.text("temporal-order"),
                          messages.hint("temporal-order") or "", "temporal-order"))
+    for problem in date_and_code_problems(ds):
+        line, col = ds.where(*problem.path)
+        issues.append(Issue(dataset=ds.name, file=rel, line=line, column=col,
+                            field=".".join(problem.path), code=problem.code,
+                            message=problem.message, hint=problem.hint))
     seen: set[str] = set()
     for res in ds.resources:
         if res.name in seen:
