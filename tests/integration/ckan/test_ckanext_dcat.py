@@ -30,7 +30,7 @@ from opendata.catalog.vocab import (
 )
 from opendata.checksums import source_sha256
 from opendata.dcat import stream_dcat
-from opendata.dcat.build import public_url, schema_uri
+from opendata.dcat.build import public_url, schema_uri, spatial_unit_uri
 from opendata.dcat.ns import IANA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "datagouv"))
@@ -81,8 +81,9 @@ def expected(catalog: Catalog, ds: Dataset, register: dict) -> dict[str, Any]:
     extras["temporal_start"] = str(temporal["start"]) if temporal.get("start") else None
     extras["temporal_end"] = str(temporal["end"]) if temporal.get("end") else None
     spatial = ds.get("spatial") or {}
-    extras["spatial_uri"] = (f"{SPATIAL_LEVELS[spatial['level']]}{spatial['code']}"
-                             if spatial.get("level") and spatial.get("code") else None)
+    extras["spatial_uri"] = (str(spatial_unit_uri(catalog, spatial))
+                             if spatial.get("level") in SPATIAL_LEVELS and spatial.get("code")
+                             else None)
     bbox = None
     if isinstance(spatial.get("bbox"), list):
         w, s, e, n = (float(v) for v in spatial["bbox"])
