@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import xml.sax
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from opendata.catalog.vocab import (
     THEME_SCHEME,
 )
 from opendata.dcat.build import DCAT_VERSION
-from opendata.dcat.ns import DCAT, DCT, IANA, PROV, VCARD
+from opendata.dcat.ns import DCAT, DCT, HYDRA, IANA, PROV, VCARD
 from opendata.errors import OpendataError
 
 _COG = re.compile(r"/geo/cog(\d{4})/([a-z]+)/([0-9AB]{2,5})$")
@@ -55,12 +56,24 @@ def _fetch(source: str) -> tuple[str, str | None]:
         resp = requests.get(source, timeout=60, headers={
             "Accept": "text/turtle, application/ld+json, application/rdf+xml;q=0.9"})
         resp.raise_for_status()
+    except requests.HTTPError as exc:
+        raise DcatParseError(f"cannot download {source}: HTTP {exc.response.status_code}",
+                             "The server failed on this page; try again later, or download "
+                             "the pages and pass the first one's path.") from None
     except requests.RequestException as exc:
         raise OpendataError(f"cannot download {source}: {exc}",
                             "Check the URL, or download the file and pass its path.") from None
     media = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
     # Turtle is UTF-8 by definition, whatever charset (or none) the server announced
     text = resp.content.decode("utf-8", errors="replace")
+    if media in ("text/html", "application/xhtml+xml") or (
+            not media.endswith(("xml", "json")) and text.lstrip()[:15].lower().startswith(
+                ("<!doctype html", "<html"))):
+        raise DcatParseError(
+            f"{source} returned a web page (Content-Type {media or 'none'}), not DCAT",
+            "The server answers with HTML (an error or login page?): check the URL, and that "
+            "the catalog files are served as text/turtle, application/ld+json or "
+            "application/rdf+xml.")
     return text, _MEDIA.get(media)
 
 
@@ -282,9 +295,83 @@ def read_catalog(source: str | Path | Graph, licences: LicenceRegistry | None = 
 
     ``source`` is a file path, an http(s) URL or an already parsed graph; ``licences``
     (a catalog's registry) turns licence URLs back into registry keys.  ``lang`` picks
-    the language of titles and descriptions when several are given.
+    the language of titles and descriptions when several are given.  A file or URL that is
+    the first page of a Hydra-paged catalog is read with all its pages
+    (:func:`catalog_pages`); a dataset without ``dct:identifier`` is an error.
     """
-    graph = source if isinstance(source, Graph) else parse_dcat(source, fmt)
-    nodes = set(graph.subjects(RDF.type, DCAT.Dataset))
-    out = [dataset_from_graph(graph, n, licences, lang) for n in nodes]
+    graphs = [("graph", source)] if isinstance(source, Graph) else \
+        list(catalog_pages(source, fmt))
+    out = []
+    for where, graph in graphs:
+        for n in set(graph.subjects(RDF.type, DCAT.Dataset)):
+            if not _text(graph, n, DCT.identifier):
+                title = _text(graph, n, DCT.title, lang)
+                raise DcatParseError(
+                    f"{where}: dataset "
+                    f"{n.n3() if isinstance(n, URIRef) else repr(title or str(n))} has no "
+                    "dct:identifier",
+                    "Every dcat:Dataset needs a dct:identifier (its stable id: harvesters "
+                    "match datasets on it between runs, udata skips a dataset without one).")
+            out.append(dataset_from_graph(graph, n, licences, lang))
     return sorted(out, key=lambda m: m["name"])
+
+
+#: pages followed at most (a catalog of a million datasets in pages of 100)
+MAX_PAGES = 10_000
+
+
+def next_page(graph: Graph) -> str | None:
+    """The ``hydra:next`` (or deprecated ``hydra:nextPage``) link of a catalog page."""
+    for view in graph.subjects(RDF.type, HYDRA.PartialCollectionView):
+        if (nxt := graph.value(view, HYDRA.next)) is not None:
+            return str(nxt)
+    for view in graph.subjects(RDF.type, HYDRA.PagedCollection):
+        if (nxt := graph.value(view, HYDRA.nextPage)) is not None:
+            return str(nxt)
+    return None
+
+
+def catalog_pages(source: str | Path, fmt: str | None = None,
+                  max_pages: int = MAX_PAGES) -> Iterator[tuple[str, Graph]]:
+    """(location, graph) of the first page and of every page ``hydra:next`` leads to.
+
+    Why: udata's and ckanext-dcat's harvesters follow Hydra paging, and so must a reader of
+    the catalogs they read.  A page that fails (HTTP error, an HTML page, a syntax error)
+    stops the read with an error naming the page and which page linked to it; a
+    ``hydra:next`` pointing back at a page already read is an error too (it would loop
+    forever).  When the first page is a local file, a next page whose file name exists
+    beside it is read from there (a downloaded or freshly built catalog), else fetched.
+    """
+    seen: dict[str, int] = {}
+    current: str | Path | None = source
+    previous: str | None = None
+    while current is not None:
+        name = str(current)
+        if name in seen:
+            raise DcatParseError(
+                f"{previous}: hydra:next points back at {name} (page {seen[name]}): the pages "
+                "loop", "Fix the catalog's paging: each page's hydra:next must lead to a page "
+                "not read yet, and the last page must have none.")
+        if len(seen) >= max_pages:
+            raise DcatParseError(f"{name}: more than {max_pages} pages",
+                                 "Pass a larger max_pages if the catalog is really that big.")
+        seen[name] = len(seen) + 1
+        try:
+            graph = parse_dcat(current, fmt)
+        except OpendataError as exc:
+            if previous is None:
+                raise
+            raise type(exc)(f"page {seen[name]} of the catalog ({name}, linked from "
+                            f"{previous}): {exc.message}", exc.hint) from None
+        yield name, graph
+        nxt = next_page(graph)
+        previous = name
+        current = _local_sibling(source, nxt) if nxt else None
+
+
+def _local_sibling(first: str | Path, url: str) -> str | Path:
+    """``url`` itself, or the file of that name beside a local first page."""
+    if str(first).startswith(("http://", "https://")):
+        return url
+    sibling = Path(first).parent / url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    return sibling if sibling.is_file() else url
