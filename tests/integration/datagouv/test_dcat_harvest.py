@@ -37,7 +37,7 @@ def test_udata_harvests_every_bundled_dataset_field_by_field(udata_server, bundl
     assert result["udata"].startswith("17.18"), result["udata"]
     assert result["job"]["status"] == "done", result["job"]
     assert [i for i in result["job"]["items"] if i["status"] != "done"] == []
-    assert len(result["datasets"]) == len(public) == 11
+    assert len(result["datasets"]) == len(public) >= 11
     assert differences(catalog, public, result) == {}
     # the checksum reached udata as the sha256 of the file
     assert all(r["checksum"] and r["checksum"]["type"] == "sha256"
