@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from opendata.validation.tabular import validate_table
+from opendata.validation.tabular import normalise_encoding, scan_file, validate_table
+from opendata.validation.validator import check_table
 
 Key = tuple[int | None, str | None, str]
 
@@ -42,6 +43,18 @@ def opendata_report(file: Path, schema_file: Path, *, published: str | None = "n
     errors = [i for i in result.issues if i.severity == "error"]
     return {"valid": not errors, "errors": errors,
             "warnings": [i for i in result.issues if i.severity == "warning"]}
+
+
+def dispatched_keys(file: Path, schema_file: Path, *,
+                    dialect: dict[str, Any] | None = None) -> set[Key]:
+    """The errors of the path ``opendata validate`` takes (the columnar engine when it
+    covers the file, Frictionless otherwise), to hold both paths to Validata."""
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    read = {**sniff_dialect(file), **(dialect or {})}
+    result = check_table(file, file.name, schema, read, dataset="d", resource="r",
+                         facts=scan_file(file, normalise_encoding(read.get("encoding"))),
+                         fmt="csv", published="national", schema_label=schema_file.name)
+    return {(i.row, i.field or None, i.code) for i in result.issues if i.severity == "error"}
 
 
 def opendata_keys(report: dict[str, Any]) -> set[Key]:

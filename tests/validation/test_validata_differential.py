@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from parity import (
     Key,
+    dispatched_keys,
     opendata_header_warnings,
     opendata_keys,
     opendata_report,
@@ -256,12 +257,15 @@ def _materialise(case: Case, folder: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def verdicts(validata, tmp_path_factory) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """case id -> (opendata's report, Validata's), Validata run once for all cases."""
+def verdicts(validata, tmp_path_factory
+             ) -> dict[str, tuple[dict[str, Any], dict[str, Any], set[Key]]]:
+    """case id -> (opendata's report, Validata's, the errors of the path `validate` takes),
+    Validata run once for all cases."""
     folder = tmp_path_factory.mktemp("differential")
     files = {c.id: _materialise(c, folder) for c in CASES}
     theirs = validata([{"file": f, "schema": s} for f, s in files.values()])
-    return {c.id: (opendata_report(*files[c.id], dialect=c.dialect), v)
+    return {c.id: (opendata_report(*files[c.id], dialect=c.dialect), v,
+                   dispatched_keys(*files[c.id], dialect=c.dialect))
             for c, v in zip(CASES, theirs, strict=True)}
 
 
@@ -272,7 +276,9 @@ def _explain(ours: set[Key], theirs: set[Key]) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_same_verdict_and_errors_as_validata(verdicts, case):
-    ours, theirs = verdicts[case.id]
+    ours, theirs, dispatched = verdicts[case.id]
+    # the columnar engine, when it takes the file, finds what the reference path finds
+    assert dispatched == opendata_keys(ours)
     if case.id in VALIDATA_WRONG:
         reason, expected = VALIDATA_WRONG[case.id]
         assert "crash" in theirs or validata_keys(theirs) != expected, (

@@ -199,7 +199,10 @@ def compile_field(ffield: Any, missing: list[str]) -> FieldCheck:
                     return _exact_only(chk)  # Frictionless compares it its own odd way
                 chk.fast_checks.append((bits[name], _fails(op, limit, length=True)))
         if "pattern" in bits:
-            chk.pattern_rust = "^" + str(constraints["pattern"]) + "$"
+            rust = "^" + str(constraints["pattern"]) + "$"
+            if not _rust_regex_compiles(rust):
+                return _exact_only(chk)  # e.g. `\–` or a backreference: Python's re only
+            chk.pattern_rust = rust
         if "enum" in bits:
             allowed = [v for v in map(value_reader, constraints["enum"]) if isinstance(v, str)]
             chk.fast_checks.append((bits["enum"], lambda s, a=allowed: ~s.is_in(a)))
@@ -286,6 +289,16 @@ def _date_regex(fmt: str) -> str | None:
 
 def _plain(char: str) -> bool:
     return not (char.isdigit() or char in "+-eE \t" or char.isspace())
+
+
+def _rust_regex_compiles(pattern: str) -> bool:
+    """Whether polars' (Rust) regex engine accepts ``pattern``: national schemas use escapes
+    and backreferences only Python's ``re`` knows."""
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(pattern)
+    except pl.exceptions.ComputeError:
+        return False
+    return True
 
 
 def _exact_only(chk: FieldCheck) -> FieldCheck:
