@@ -54,7 +54,8 @@ class TableResult:
 
 _MAGIC = [(b"\x1f\x8b", "gzip-compressed", "Decompress it (gunzip) and point `path:` at the "
             "CSV inside."),
-           (b"PK\x03\x04", "a zip archive", "Extract the CSV and point `path:` at it."),
+           (b"PK\x03\x04", "a zip archive (an .xlsx or .ods spreadsheet, or a .zip)",
+            "Extract the CSV and point `path:` at it, or export the sheet as CSV (UTF-8)."),
            (b"BZh", "bzip2-compressed", "Decompress it (bunzip2) and point `path:` at the CSV."),
            (b"\xfd7zXZ", "xz-compressed", "Decompress it (unxz) and point `path:` at the CSV."),
            (b"\x7fELF", "an executable program", "Check that `path:` names the CSV file."),
@@ -192,6 +193,13 @@ def text_problems(base: dict[str, Any], facts: FileFacts, encoding: str) -> list
     another 8-bit encoding.  Empty when it decodes."""
     odd = describe_non_text(facts.head) if not encoding.startswith("utf-16") else None
     if odd is not None:
+        nul = facts.head.find(b"\x00")
+        if odd[0].startswith("binary") and nul >= 0:
+            # text with NUL bytes in it: say where the first one is, as the columnar
+            # engine does, so both paths give the same finding
+            line = facts.head.count(b"\n", 0, nul) + 1
+            return [_issue(base, f"line {line} holds NUL bytes: the file is {odd[0]}",
+                           "nul-byte", odd[1], line=line)]
         return [_issue(base, f"the file is {odd[0]}", "not-text", odd[1], line=1)]
     if facts.encoding_error and facts.bom and encoding != "utf-8":
         return [_issue(

@@ -81,16 +81,20 @@ def test_ten_thousand_columns(tmp_path: Path) -> None:
     assert len(result.issues) == 9998 and result.rows == 1
 
 
-@pytest.mark.parametrize("name, payload, code", [
-    ("utf16", "id;nom\n1;é\n".encode("utf-16"), "encoding-mismatch"),
-    ("utf16le", "id;nom\n1;é\n".encode("utf-16-le"), "encoding-mismatch"),
-    ("gzip", gzip.compress(b"id;nom\n1;a\n"), "compressed-file"),
+@pytest.mark.parametrize("name, payload, words", [
+    ("utf16", "id;nom\n1;é\n".encode("utf-16"), "UTF-16"),
+    ("utf16le", "id;nom\n1;é\n".encode("utf-16-le"), "UTF-16"),
+    ("gzip", gzip.compress(b"id;nom\n1;a\n"), "gzip-compressed"),
 ])
-def test_not_text(tmp_path: Path, name: str, payload: bytes, code: str) -> None:
+def test_not_text(tmp_path: Path, name: str, payload: bytes, words: str) -> None:
+    """One finding saying what the file is, worded as the reference path words it."""
     path = tmp_path / "t.csv"
     path.write_bytes(payload)
     [issue] = check(path).issues
-    assert issue.code == code and issue.line == 1 and issue.hint
+    assert issue.code == "not-text" and issue.line == 1 and issue.hint
+    assert words in issue.message
+    ref = validate_table(path, "d/t.csv", SCHEMA, DIALECT, **KW)
+    assert [asdict(i) for i in ref.issues] == [asdict(issue)]
 
 
 def test_a_spreadsheet_named_csv(tmp_path: Path) -> None:
@@ -98,4 +102,4 @@ def test_a_spreadsheet_named_csv(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("xl/workbook.xml", "<workbook/>")
     [issue] = check(path).issues
-    assert issue.code == "not-csv" and "spreadsheet" in issue.message
+    assert issue.code == "not-text" and "spreadsheet" in issue.message

@@ -142,37 +142,6 @@ def _data_issue(base: dict[str, Any], code: str, cell: Any, note: str | None, *,
     return _issue(base, message, code, hint, **kw)
 
 
-_MAGIC = [
-    (b"\x1f\x8b", "compressed-file",
-     "the file is gzip-compressed, not CSV text",
-     "Decompress it (`gunzip -k FILE`) and point `path:` at the .csv it gives."),
-    (b"PK\x03\x04", "not-csv",
-     "the file is a ZIP archive (an .xlsx or .ods spreadsheet, or a .zip), not CSV text",
-     "Export the sheet as CSV (UTF-8, `;` delimiter), or name the file by its real format."),
-    (b"\xff\xfe", "encoding-mismatch",
-     "the file is encoded in UTF-16 (it starts with a UTF-16 byte order mark)",
-     "Re-save it as UTF-8 (in Excel: 'CSV UTF-8'), or declare `dialect: {encoding: utf-16}`."),
-    (b"\xfe\xff", "encoding-mismatch",
-     "the file is encoded in UTF-16 (big-endian byte order mark)",
-     "Re-save it as UTF-8, or declare `dialect: {encoding: utf-16}`."),
-]
-
-
-def sniff(file: Path, base: dict[str, Any]) -> Issue | None:
-    """A file that is not text at all (gzip, ZIP, UTF-16): one finding that says what it
-    is, instead of a byte-level decoding error with a misleading hint."""
-    with file.open("rb") as fh:
-        head = fh.read(4096)
-    for magic, code, message, hint in _MAGIC:
-        if head.startswith(magic):
-            return _issue(base, message, code, hint, line=1)
-    if len(head) >= 4 and head[1::2].count(0) > len(head) // 4:
-        return _issue(base, "the file looks encoded in UTF-16 without a byte order mark (every "
-                      "other byte is NUL)", "encoding-mismatch",
-                      "Re-save it as UTF-8, or declare `dialect: {encoding: utf-16-le}`.", line=1)
-    return None
-
-
 def precheck(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
              base: dict[str, Any], facts: FileFacts, fmt: str) -> tuple[list[Issue], str, str]:
     """The reference path's checks before reading rows (empty file, declared encoding,
@@ -234,9 +203,6 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     declared = normalise_encoding(dialect.get("encoding"))
     if declared.startswith(("utf-16", "utf-32")):
         raise HandBack(f"encoding {declared}")
-    sniffed = sniff(file, base)
-    if sniffed is not None:
-        return EngineResult(None, [sniffed], error_total=1)
     facts = facts or scan_file(file, declared)
     issues, encoding, delimiter = precheck(file, rel, schema, dialect, base, facts, fmt)
     if issues:
