@@ -235,6 +235,47 @@ def text_problems(base: dict[str, Any], facts: FileFacts, encoding: str) -> list
     return []
 
 
+def precheck(schema: dict[str, Any], dialect: dict[str, Any], base: dict[str, Any],
+             facts: FileFacts, fmt: str) -> tuple[list[Issue], str, str]:
+    """The checks before any row is read (empty file, not text, declared encoding,
+    delimiter); returns (issues, encoding to read with, delimiter).  Both validation paths
+    call it, so a file that cannot be read gets the same one finding whichever path runs."""
+    encoding = normalise_encoding(dialect.get("encoding"))
+    if facts.size == 0:
+        return [_issue(base, "the file is empty", "empty-file",
+                       "Export the data again: the file has no header and no rows.")], "", ""
+    wrong = text_problems(base, facts, encoding)
+    if wrong:
+        return wrong, "", ""
+    if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
+        return [_issue(
+            base, f"the file is declared {encoding} but its accented characters are UTF-8 "
+            "(they would read as 'Ã©')", "encoding-mismatch",
+            "Declare `dialect: {encoding: utf-8}` in the manifest.",
+            line=facts.non_ascii_line)], "", ""
+    if encoding == "utf-8" and facts.bom:
+        encoding = "utf-8-sig"
+    delimiter = dialect.get("delimiter", "\t" if fmt == "tsv" else ",")
+    n_fields = len(schema.get("fields", []))
+    header = facts.first_line
+    names = {str(f.get("name", "")).lower() for f in schema.get("fields", [])}
+    one_field = header.strip('"').lower() in names  # a one-column file, matched by name
+    if n_fields > 1 and dialect.get("header", True) and header.count(delimiter) == 0 \
+            and not one_field:
+        found = [d for d in DELIMITERS if header.count(d) >= n_fields - 1]
+        shown = {"\t": "\\t"}.get(delimiter, delimiter)
+        if found:
+            other = {"\t": "\\t"}.get(found[0], found[0])
+            hint = f"Declare `dialect: {{delimiter: \"{other}\"}}` in the manifest."
+            msg = (f"the file's delimiter looks like '{other}', but the manifest declares "
+                   f"'{shown}' (header: {header[:80]!r})")
+        else:
+            hint = "Check the file's delimiter and the schema's field list."
+            msg = f"the header has no '{shown}' delimiter but the schema has {n_fields} fields"
+        return [_issue(base, msg, "delimiter-mismatch", hint, line=1)], "", ""
+    return [], encoding, delimiter
+
+
 def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
                    *, dataset: str, resource: str, facts: FileFacts | None = None,
                    fmt: str = "csv", columns: dict[str, Any] | None = None,
@@ -253,38 +294,10 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     base = {"file": rel, "dataset": dataset, "resource": resource}
     encoding = normalise_encoding(dialect.get("encoding"))
     facts = facts or scan_file(file, encoding)
-    if facts.size == 0:
-        return TableResult(0, [_issue(base, "the file is empty", "empty-file",
-                                      "Export the data again: the file has no header and no rows.")])
-    wrong = text_problems(base, facts, encoding)
-    if wrong:
-        return TableResult(None, wrong)
-    if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
-        return TableResult(None, [_issue(
-            base, f"the file is declared {encoding} but its accented characters are UTF-8 "
-            "(they would read as 'Ã©')", "encoding-mismatch",
-            "Declare `dialect: {encoding: utf-8}` in the manifest.", line=facts.non_ascii_line)])
-    if encoding == "utf-8" and facts.bom:
-        encoding = "utf-8-sig"
-
-    delimiter = dialect.get("delimiter", "\t" if fmt == "tsv" else ",")
-    n_fields = len(schema.get("fields", []))
+    pre, encoding, delimiter = precheck(schema, dialect, base, facts, fmt)
+    if pre:
+        return TableResult(0 if pre[0].code == "empty-file" else None, pre)
     header = facts.first_line
-    names = {str(f.get("name", "")).lower() for f in schema.get("fields", [])}
-    one_field = header.strip('"').lower() in names  # a one-column file, matched by name
-    if n_fields > 1 and dialect.get("header", True) and header.count(delimiter) == 0 \
-            and not one_field:
-        found = [d for d in DELIMITERS if header.count(d) >= n_fields - 1]
-        shown = {"\t": "\\t"}.get(delimiter, delimiter)
-        if found:
-            other = {"\t": "\\t"}.get(found[0], found[0])
-            hint = f"Declare `dialect: {{delimiter: \"{other}\"}}` in the manifest."
-            msg = (f"the file's delimiter looks like '{other}', but the manifest declares "
-                   f"'{shown}' (header: {header[:80]!r})")
-        else:
-            hint = "Check the file's delimiter and the schema's field list."
-            msg = f"the header has no '{shown}' delimiter but the schema has {n_fields} fields"
-        return TableResult(None, [_issue(base, msg, "delimiter-mismatch", hint, line=1)])
 
     issues: list[Issue] = []
     by_name = bool(dialect.get("header", True)) and "headerRows" not in dialect

@@ -28,14 +28,13 @@ from opendata.validation.headers import match_header, parse_header
 from opendata.validation.report import Issue
 from opendata.validation.tabular import (
     _HINTS,
-    DELIMITERS,
     LIMIT_ERRORS,
     FileFacts,
     _prepare_schema,
     _published_overrides,
     normalise_encoding,
+    precheck,
     scan_file,
-    text_problems,
 )
 
 ENGINE = "columnar"
@@ -142,46 +141,6 @@ def _data_issue(base: dict[str, Any], code: str, cell: Any, note: str | None, *,
     return _issue(base, message, code, hint, **kw)
 
 
-def precheck(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
-             base: dict[str, Any], facts: FileFacts, fmt: str) -> tuple[list[Issue], str, str]:
-    """The reference path's checks before reading rows (empty file, declared encoding,
-    delimiter), with the same findings; returns (issues, encoding, delimiter)."""
-    encoding = normalise_encoding(dialect.get("encoding"))
-    if facts.size == 0:
-        return [_issue(base, "the file is empty", "empty-file",
-                       "Export the data again: the file has no header and no rows.")], "", ""
-    wrong = text_problems(base, facts, encoding)  # the reference path's own words
-    if wrong:
-        return wrong, "", ""
-    if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
-        return [_issue(
-            base, f"the file is declared {encoding} but its accented characters are UTF-8 "
-            "(they would read as 'Ã©')", "encoding-mismatch",
-            "Declare `dialect: {encoding: utf-8}` in the manifest.",
-            line=facts.non_ascii_line)], "", ""
-    if encoding == "utf-8" and facts.bom:
-        encoding = "utf-8-sig"
-    delimiter = dialect.get("delimiter", "\t" if fmt == "tsv" else ",")
-    n_fields = len(schema.get("fields", []))
-    header = facts.first_line
-    names = {str(f.get("name", "")).lower() for f in schema.get("fields", [])}
-    one_field = header.strip('"').lower() in names  # a one-column file, matched by name
-    if n_fields > 1 and dialect.get("header", True) and header.count(delimiter) == 0 \
-            and not one_field:
-        found = [d for d in DELIMITERS if header.count(d) >= n_fields - 1]
-        shown = {"\t": "\\t"}.get(delimiter, delimiter)
-        if found:
-            other = {"\t": "\\t"}.get(found[0], found[0])
-            hint = f"Declare `dialect: {{delimiter: \"{other}\"}}` in the manifest."
-            msg = (f"the file's delimiter looks like '{other}', but the manifest declares "
-                   f"'{shown}' (header: {header[:80]!r})")
-        else:
-            hint = "Check the file's delimiter and the schema's field list."
-            msg = f"the header has no '{shown}' delimiter but the schema has {n_fields} fields"
-        return [_issue(base, msg, "delimiter-mismatch", hint, line=1)], "", ""
-    return [], encoding, delimiter
-
-
 def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
                    *, dataset: str, resource: str, facts: FileFacts | None = None,
                    fmt: str = "csv", columns: dict[str, Any] | None = None,
@@ -204,7 +163,7 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     if declared.startswith(("utf-16", "utf-32")):
         raise HandBack(f"encoding {declared}")
     facts = facts or scan_file(file, declared)
-    issues, encoding, delimiter = precheck(file, rel, schema, dialect, base, facts, fmt)
+    issues, encoding, delimiter = precheck(schema, dialect, base, facts, fmt)
     if issues:
         return EngineResult(None if issues[0].code != "empty-file" else 0, issues)
     # the header, matched by name as the reference path matches it (headers.py)
