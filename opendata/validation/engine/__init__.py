@@ -190,7 +190,14 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]
     run = _Run(file, base, schema, dialect, encoding, delimiter, max_findings,
                by_name=by_name, published=bool(published), rules=rules)
-    return run.run(issues)
+    try:
+        return run.run(issues)
+    except RuntimeError as exc:
+        # DuckDB turns Ctrl-C during a query into RuntimeError("Query interrupted"):
+        # give the interrupt back, so the CLI exits 130 instead of reporting a crash
+        if "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from exc
+        raise
 
 
 class _Run:

@@ -247,6 +247,9 @@ def test_round_trip_of_the_bundled_catalog(ckan_server: Any, tmp_path: Path,
                 # CKAN tags allow letters, digits, space, - _ . only: the harvester's
                 # normalisation is what CKAN can carry (README: not carried as is)
                 want = sorted({normalise_tag(k) for k in want})
+            if key == "spatial" and want:
+                # CKAN's spatial_uri names the INSEE unit: the COG vintage is not carried
+                want = {k: v for k, v in want.items() if k != "cog"}
             if key == "spatial" and want and "code" not in want:
                 # a level without a code has no spatial_uri: CKAN carries the bbox only
                 want = {"bbox": want["bbox"]} if "bbox" in want else None
