@@ -175,6 +175,20 @@ def _prepare_schema(descriptor: dict[str, Any], dialect: dict[str, Any], *,
     return schema
 
 
+def conformance_warnings(base: dict[str, Any], dialect: dict[str, Any], schema: dict[str, Any],
+                         published: str) -> list[Issue]:
+    """One warning per dialect override that data.gouv.fr will not apply to a file
+    declaring the published schema ``published``; both validation paths report these."""
+    return [_issue(
+        base, f"dialect `{key}: {dialect[key]!r}` is not applied: data.gouv.fr checks "
+        f"this file against {published} as published, which reads numbers with "
+        "`.` as decimal mark and no group mark; values written the French way are "
+        "reported as type errors there too", "dialect-not-conformant",
+        "Export the file with the schema's own formats (`.` as decimal mark), or add "
+        "`normalise: true` to the resource: opendata then publishes a normalised copy.",
+        line=1, severity="warning") for key in _published_overrides(dialect, schema)]
+
+
 def _published_overrides(dialect: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     """The dialect's value overrides that would change how some field of ``schema`` parses."""
     numbers = [f for f in schema.get("fields", []) if f.get("type") == "number"]
@@ -312,16 +326,7 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         if match.blocking:
             return TableResult(None, issues)
     if published:
-        for key in _published_overrides(dialect, schema):
-            issues.append(_issue(
-                base, f"dialect `{key}: {dialect[key]!r}` is not applied: data.gouv.fr checks "
-                f"this file against {published} as published, which reads numbers with "
-                "`.` as decimal mark and no group mark; values written the French way are "
-                "reported as type errors there too", "dialect-not-conformant",
-                "Export the file with the schema's own formats (`.` as decimal mark), or add "
-                "`normalise: true` to the resource: opendata then publishes a normalised copy.",
-                line=1,
-                severity="warning"))
+        issues += conformance_warnings(base, dialect, schema, published)
     rules, problems = build_rules(schema, schema_label)
     issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]
 

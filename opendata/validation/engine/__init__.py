@@ -31,7 +31,7 @@ from opendata.validation.tabular import (
     LIMIT_ERRORS,
     FileFacts,
     _prepare_schema,
-    _published_overrides,
+    conformance_warnings,
     normalise_encoding,
     precheck,
     scan_file,
@@ -178,14 +178,7 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             return EngineResult(None, issues, error_total=sum(
                 i.severity == "error" for i in issues))
     if published:
-        for key in _published_overrides(dialect, schema):
-            issues.append(_issue(
-                base, f"dialect `{key}: {dialect[key]!r}` is not applied: data.gouv.fr checks "
-                f"this file against {published} as published, which reads numbers with "
-                "`.` as decimal mark and no group mark; values written the French way are "
-                "reported as type errors there too", "dialect-not-conformant",
-                "Export the file with the schema's own formats (`.` as decimal mark).", line=1,
-                severity="warning"))
+        issues += conformance_warnings(base, dialect, schema, published)
     rules, problems = build_rules(schema, schema_label)
     issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]
     run = _Run(file, base, schema, dialect, encoding, delimiter, max_findings,
