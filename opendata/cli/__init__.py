@@ -106,6 +106,15 @@ def _command_name(ctx: click.Context) -> str:
 
 
 class _Group(click.Group):
+    #: set by :meth:`main` for a real process run; see :meth:`invoke`'s end
+    _process_run = False
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        # A real process run reads sys.argv from the main thread; an in-process caller
+        # (click's CliRunner, a test) passes its args and keeps its own Ctrl-C handler.
+        self._process_run = args is None and _threading.current_thread() is _threading.main_thread()
+        return super().main(args, *rest, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         name = _command_name(ctx)
         out, err = sys.stdout, sys.stderr
@@ -136,6 +145,13 @@ class _Group(click.Group):
             ctx.exit(EXIT_INTERNAL)
         finally:
             sys.stdout, sys.stderr = out, err
+            if self._process_run:
+                # The command is over: its outputs are in place and its exit code chosen.
+                # A Ctrl-C from here on would reach click's own handler ("Aborted!", exit
+                # 1) or, once Python restores SIGINT's default action while it shuts
+                # down, kill the process silently: neither tells the truth, so it is
+                # ignored for the last milliseconds.
+                _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
 
 
 class Context:
