@@ -240,7 +240,8 @@ class InitOptions:
     datagouv_url: str | None = None
     datagouv_organization: str | None = None
     repository: str | None = None
-    opendata_spec: str = f"opendata=={__version__}"
+    #: what the workflows pip-install; None: :func:`installed_spec` works it out
+    opendata_spec: str | None = None
 
 
 @dataclass
@@ -249,6 +250,9 @@ class InitResult:
     files: list[Path]
     targets: list[str]
     repository: dict[str, str]
+    #: what the workflows pip-install, and why (or what to check) when it was worked out
+    opendata_spec: str = ""
+    spec_note: str = ""
 
 
 def slugify(text: str) -> str:
@@ -286,6 +290,63 @@ def repository_from_url(url: str) -> dict[str, str]:
     raw = (f"https://raw.githubusercontent.com/{path}/{{ref}}/{{path}}" if host == "github.com"
            else f"{web}/-/raw/{{ref}}/{{path}}")
     return {"url": web, "raw_url": raw, "ref": "main"}
+
+
+def _git(folder: Path, *args: str) -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
+                             text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def installed_spec(distribution: str = "opendata") -> tuple[str, str]:
+    """What a CI machine should ``pip install`` to get the opendata running here, and a note.
+
+    The workflows ``init`` writes run on GitHub's machines, which reach only public
+    sources.  pip records where a package came from (PEP 610 ``direct_url.json``):
+    nothing for an index such as PyPI (``opendata==VERSION``), the repository and commit
+    for ``pip install git+URL``, and a local folder for a clone, whose ``origin`` remote and
+    commit then give a public ``git+https`` spec when it has one.  A local folder with no
+    public remote cannot be reached from CI: the spec falls back to the version and the
+    note says to pass ``--opendata-spec``.
+    """
+    import json
+    from importlib import metadata
+    from urllib.parse import unquote
+    from urllib.request import url2pathname
+
+    pinned = f"{distribution}=={__version__}"
+    # a source tree's own *.egg-info on sys.path is found too; it records nothing
+    raw = next((text for dist in metadata.distributions(name=distribution)
+                if (text := dist.read_text("direct_url.json"))), None)
+    if not raw:
+        return pinned, ""
+    try:
+        direct = json.loads(raw)
+    except ValueError:
+        return pinned, ""
+    url = str(direct.get("url", ""))
+    vcs = direct.get("vcs_info") or {}
+    if vcs.get("vcs") == "git" and vcs.get("commit_id"):
+        return f"{distribution} @ git+{url}@{vcs['commit_id']}", ""
+    if url.startswith(("https://", "http://")):
+        return f"{distribution} @ {url}", ""
+    if url.startswith("file://"):
+        folder = Path(url2pathname(unquote(urlsplit(url).path)))
+        remote = repository_from_url(_git(folder, "remote", "get-url", "origin"))
+        commit = _git(folder, "rev-parse", "HEAD")
+        if remote and commit:
+            return (f"{distribution} @ git+{remote['url']}.git@{commit}",
+                    f"the workflows install opendata from {remote['url']} at commit "
+                    f"{commit[:12]} (this clone's HEAD): push that commit, or pass "
+                    "--opendata-spec")
+        return pinned, (f"opendata runs here from the folder {folder}, which GitHub's "
+                        f"machines cannot reach, and {pinned} may not be on PyPI: pass "
+                        "--opendata-spec with what CI should pip-install (a PyPI version, "
+                        "or git+https://HOST/ORG/opendata.git@TAG)")
+    return pinned, ""
 
 
 def _check_options(opts: InitOptions) -> InitOptions:
@@ -391,6 +452,7 @@ def init_catalog(folder: Path, opts: InitOptions) -> InitResult:
     """
     opts = _check_options(opts)
     folder = folder.resolve()
+    spec, spec_note = ((opts.opendata_spec, "") if opts.opendata_spec else installed_spec())
     base = opts.base_uri
     key = str(opts.organization_key)
     example = f"regions-{key}" if len(key) < 80 else "regions-exemple"
@@ -411,7 +473,7 @@ def init_catalog(folder: Path, opts: InitOptions) -> InitResult:
         "language": opts.language, "publisher": _yaml_str(opts.publisher),
         "publisher_email": f"  email: {opts.email}\n" if opts.email else "",
         "repository": repo_yaml, "org_key": key, "org_title": _yaml_str(opts.organization),
-        "example": example, "opendata_spec": opts.opendata_spec.replace("'", ""),
+        "example": example, "opendata_spec": spec.replace("'", ""),
         "matrix": _matrix(targets, urls), "first_target": next(iter(targets)),
         "contact": (f"contact: {{name: {_yaml_str(opts.publisher)}, email: {opts.email}}}\n"
                     if opts.email else ""),
@@ -444,4 +506,4 @@ def init_catalog(folder: Path, opts: InitOptions) -> InitResult:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return InitResult(folder=folder, files=written, targets=list(targets),
-                      repository=repository)
+                      repository=repository, opendata_spec=spec, spec_note=spec_note)

@@ -34,8 +34,9 @@ QUESTIONS = [
               " https://demo.data.gouv.fr to try).")
 @click.option("--repository", help="Web URL of the catalog's GitHub/GitLab repository "
               "(default: the git remote 'origin' of FOLDER, if any); gives public file URLs.")
-@click.option("--opendata-spec", help="What the workflows pip-install (default: this "
-              "version of opendata).")
+@click.option("--opendata-spec", help="What the workflows pip-install, as pip takes it "
+              "(default: where this opendata was installed from: its PyPI version, its git "
+              "URL and commit, or the public origin remote of the clone it runs from).")
 @click.option("--no-input", is_flag=True, help="Never ask: a missing answer is an error "
               "(for scripts).")
 def init_cmd(folder: Path, no_input: bool, **answers: str | None) -> None:
@@ -82,6 +83,9 @@ def init_cmd(folder: Path, no_input: bool, **answers: str | None) -> None:
     else:
         click.echo("no git remote: set repository.raw_url in opendata.yaml once the catalog is "
                    "on GitHub/GitLab, so downloads get public URLs")
+    click.echo(f"the workflows install: {result.opendata_spec}")
+    if result.spec_note:
+        click.secho(f"note: {result.spec_note}", fg="yellow", err=True)
     here = "" if result.folder == Path.cwd().resolve() else f"cd {folder} && "
     target = result.targets[0]
     click.echo(f"\nnext: {here}opendata build, then `opendata plan --target {target}` with the "
