@@ -117,3 +117,33 @@ def test_an_explicit_spec_wins(tmp_path: Path) -> None:
     for name in ("validate", "publish", "release"):
         text = (folder / ".github" / "workflows" / f"{name}.yml").read_text(encoding="utf-8")
         assert "pip install 'opendata @ git+https://github.com/r/o.git@v1'" in text
+
+
+def test_catalog_placeholders_are_errors_and_stop_a_publish(tmp_path: Path) -> None:
+    folder = tmp_path / "cat"
+    runner = CliRunner()
+    result = runner.invoke(main, [
+        "init", str(folder), "--title", "Ville-Test", "--base-uri", "https://data.t.fr",
+        "--ckan-url", "http://127.0.0.1:5000", "--no-input"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    config = folder / "opendata.yaml"
+    # init refuses these answers; a steward's later hand edit is what puts them there
+    text = (config.read_text(encoding="utf-8")
+            .replace('title: "Ville-Test"', "title: 'TODO: le titre du catalogue'", 1)
+            .replace("publisher:\n", "publisher:\n  email: contact@example.org\n", 1))
+    config.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    email_line = next(i for i, line in enumerate(lines, 1) if "contact@example.org" in line)
+    title_line = next(i for i, line in enumerate(lines, 1) if line.startswith("title:"))
+
+    checked = runner.invoke(main, ["--root", str(folder), "validate", "--format", "json"])
+    assert checked.exit_code == 1, checked.output
+    found = {(i["field"], i["line"]) for i in json.loads(checked.output)["issues"]
+             if i["code"] == "placeholder" and i["file"] == "opendata.yaml"}
+    assert found == {("publisher.email", email_line), ("title", title_line)}
+
+    planned = runner.invoke(main, ["--root", str(folder), "plan", "--target", "ckan"],
+                            env={"CKAN_API_TOKEN": "x"})
+    assert planned.exit_code == 3, planned.output
+    assert f"opendata.yaml:{title_line}" in planned.output and "(and 1 more)" in planned.output
+    assert "nothing was published" in planned.output

@@ -24,6 +24,7 @@ from opendata._version import __version__
 from opendata.catalog.config import CONFIG_FILE, load_config, load_licences, validation_path
 from opendata.catalog.issues import Issue
 from opendata.catalog.manifests import DATASETS_DIR, MANIFEST, Dataset, load_dataset
+from opendata.catalog.yamlio import load_yaml
 from opendata.errors import UsageError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
@@ -101,6 +102,24 @@ def _field(path: tuple[str | int, ...]) -> str:
     return out
 
 
+def _placeholders(data: Any) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """(path, message, hint) for each value of ``data`` still a scaffold's placeholder."""
+    for path, value in _strings(data):
+        where = _field(path)
+        last = path[-1] if path else ""
+        if PLACEHOLDER_TEXT.search(value):
+            yield path, (f"{where} is still a placeholder "
+                         f"({textwrap.shorten(value, 60, placeholder=' ...')!r})"), \
+                "Write the real text: placeholders are never published."
+        elif last == "email" and EXAMPLE_EMAIL.search(value.strip()):
+            yield path, f"{where} is an example address ({value.strip()!r})", \
+                ("Give an address someone reads (example.org, .invalid, .test... domains "
+                 "receive no mail), or remove the field.")
+        elif last == "organization" and is_placeholder_id(value):
+            yield path, f"{where} is a placeholder organisation ({value!r})", \
+                "Name a key of `organizations:` in opendata.yaml."
+
+
 def placeholder_issues(ds: Dataset, rel: str, *, severity: str = "error") -> list[Issue]:
     """Values of a manifest that are still the scaffold's placeholders: ``TODO`` texts,
     e-mails at reserved example domains, placeholder organisation ids.
@@ -109,27 +128,23 @@ def placeholder_issues(ds: Dataset, rel: str, *, severity: str = "error") -> lis
     ``new`` reports the same as warnings, as a list of what to fill in.
     """
     issues = []
-    for path, value in _strings(ds.raw):
-        where = _field(path)
-        last = path[-1] if path else ""
-        if PLACEHOLDER_TEXT.search(value):
-            message = (f"{where} is still a placeholder "
-                       f"({textwrap.shorten(value, 60, placeholder=' ...')!r})")
-            hint = "Write the real text: placeholders are never published."
-        elif last == "email" and EXAMPLE_EMAIL.search(value.strip()):
-            message = f"{where} is an example address ({value.strip()!r})"
-            hint = ("Give an address someone reads (example.org, .invalid, .test... domains "
-                    "receive no mail), or remove the field.")
-        elif last == "organization" and is_placeholder_id(value):
-            message = f"{where} is a placeholder organisation ({value!r})"
-            hint = "Name a key of `organizations:` in opendata.yaml."
-        else:
-            continue
+    for path, message, hint in _placeholders(ds.raw):
         line, col = ds.doc.where(path)
         issues.append(Issue(file=rel, message=message, code="placeholder", dataset=ds.name,
-                            line=line, column=col, field=where, hint=hint,
+                            line=line, column=col, field=_field(path), hint=hint,
                             severity=severity))  # type: ignore[arg-type]
     return issues
+
+
+def config_placeholder_issues(root: Path) -> list[Issue]:
+    """The same placeholders in ``opendata.yaml`` (a ``TODO`` title, an example publisher
+    e-mail): what it says is published with every dataset, in DCAT and on the portals,
+    so each is an error of the catalog as a whole, and ``plan``/``publish`` refuse it."""
+    doc = load_yaml(root / CONFIG_FILE, config=True)
+    return [Issue(file=CONFIG_FILE, message=message, code="placeholder", line=line,
+                  column=col, field=_field(path), hint=hint, severity="error")
+            for path, message, hint in _placeholders(doc.data)
+            for line, col in [doc.where(path)]]
 
 
 def download_url_issue(config_file: str, repository: dict[str, str],

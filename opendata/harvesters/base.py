@@ -35,7 +35,7 @@ from typing import Any
 
 from opendata.catalog.manifests import Catalog, Dataset, Resource, load_catalog
 from opendata.checksums import source_sha256
-from opendata.errors import OpendataError, PortalError
+from opendata.errors import ConfigError, OpendataError, PortalError
 from opendata.harvesters.http import DryRunSkip, HttpClient
 from opendata.harvesters.targets import Target, load_target
 from opendata.packages.collections import list_packs
@@ -386,6 +386,18 @@ def _prepare(root: Path | str, target: str | Target, datasets: Iterable[str] | N
     return catalog, tgt, list(datasets or [])
 
 
+def _refuse_catalog_placeholders(report: ValidationReport) -> None:
+    """opendata.yaml's title, publisher and organisations go out with every dataset: a
+    placeholder there stops the whole publish, before any request."""
+    found = [i for i in report.issues if i.code == "placeholder" and i.dataset is None]
+    if found:
+        first = found[0]
+        raise ConfigError(f"{first.file}:{first.line}:{first.column}: {first.message}"
+                          + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""),
+                          f"{first.hint} `opendata validate` lists them all; nothing was "
+                          "published.")
+
+
 def plan(root: Path | str = ".", target: str | Target = "", datasets: Iterable[str] | None = None,
          *, catalog: Catalog | None = None, portal: Portal | None = None,
          report: ValidationReport | None = None, dry_run: bool = False) -> Plan:
@@ -395,6 +407,7 @@ def plan(root: Path | str = ".", target: str | Target = "", datasets: Iterable[s
     dataset_names = [n for n in names if n not in pack_names]
     selected = catalog.select(dataset_names) if dataset_names or not names else []
     report = report or validate(catalog=catalog, datasets=[d.name for d in selected])
+    _refuse_catalog_placeholders(report)
     portal = portal or make_portal(tgt, catalog, dry_run=dry_run)
     owned = portal.list_owned()
     items: list[PlanItem] = []

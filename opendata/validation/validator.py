@@ -29,7 +29,11 @@ from opendata.catalog.manifests import (
     load_catalog,
     locate,
 )
-from opendata.catalog.scaffold import download_url_issue, placeholder_issues
+from opendata.catalog.scaffold import (
+    config_placeholder_issues,
+    download_url_issue,
+    placeholder_issues,
+)
 from opendata.catalog.schemas import (
     ResolvedSchema,
     SchemaRefError,
@@ -102,6 +106,8 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
                                 any(r.path for ds in selected for r in ds.resources))
     if no_url:
         report.add(no_url)
+    for issue in config_placeholder_issues(catalog.root):
+        report.add(issue)
     report.issues.sort(key=lambda i: (i.dataset or "", i.file, i.line or 0, i.row or 0))
     return report
 
