@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import copy
 import hashlib
+import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,11 +92,33 @@ def normalise_encoding(name: str | None) -> str:
         return enc
 
 
+def _single_byte_gaps(encoding: str) -> bytes | None:
+    """The bytes a single-byte encoding cannot decode (cp1252: 0x81 0x8d 0x8f 0x90 0x9d),
+    or None for any other codec.  A chunk of a single-byte encoding without them decodes,
+    so :func:`scan_file` need not decode it: finding five bytes runs at memchr speed,
+    decoding 100 MB of cp1252 takes 0.1 s, and the engine decodes the file anyway."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    if name in ("latin-1", "iso8859-1"):
+        return b""  # every byte is a character
+    try:
+        module = importlib.import_module(f"encodings.{name.replace('-', '_')}")
+    except ImportError:
+        return None
+    table = getattr(module, "decoding_table", None)  # the charmap codecs (gencodec.py)
+    if not isinstance(table, str) or len(table) != 256:
+        return None
+    return bytes(b for b in range(256) if table[b] == "\ufffe")
+
+
 def scan_file(path: Path, encoding: str) -> FileFacts:
     """Hash the file and check it decodes with ``encoding``, in one streaming pass."""
     digest = hashlib.sha256()
     size = 0
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    gaps = _single_byte_gaps(encoding)
     utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
     facts = FileFacts(sha256="", size=0, looks_utf8=True)
     newlines = 0
@@ -107,7 +130,8 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
                 facts.bom = chunk.startswith(codecs.BOM_UTF8)
                 facts.head = chunk[:4096]
             digest.update(chunk)
-            if facts.encoding_error is None:
+            if facts.encoding_error is None and (
+                    size == 0 or gaps is None or any(b in chunk for b in gaps)):
                 try:
                     text = decoder.decode(chunk)
                     if size == 0:
