@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 #: DuckDB's own memory ceiling; past it, it spills to the temporary folder
-MEMORY_LIMIT = "64MB"
+MEMORY_LIMIT = "32MB"
 #: keys held in memory before they go to DuckDB
-FLUSH_BYTES = 8 << 20
+FLUSH_BYTES = 4 << 20
+#: DuckDB's threads: the machines this runs on (CI) have two cores
+THREADS = 1
 
 
 @dataclass
@@ -36,12 +38,15 @@ class KeyStore:
         import duckdb
 
         self._tmp = tempfile.TemporaryDirectory(prefix="opendata-keys-")
-        # in memory up to MEMORY_LIMIT, then spilled to the temporary folder
-        self._con = duckdb.connect()
-        self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        self._con.execute(f"SET temp_directory = '{Path(self._tmp.name) / 'spill'}'")
-        self._con.execute("SET preserve_insertion_order = false")
-        self._con.execute("SET threads = 2")
+        # a database file, not an in-memory one: an in-memory table's blocks stay in RSS
+        # (10M keys: +50 MiB) where a file's are written out past MEMORY_LIMIT; queries
+        # spill to the temporary folder likewise
+        folder = Path(self._tmp.name)
+        self._con = duckdb.connect(str(folder / "keys.duckdb"),
+                                   config={"memory_limit": MEMORY_LIMIT,
+                                           "temp_directory": str(folder / "spill"),
+                                           "preserve_insertion_order": False,
+                                           "threads": THREADS})
 
     def add(self, name: str, table: Any) -> None:
         """Append a polars DataFrame ``(row, k0, k1, ...)`` for key ``name``; batches are
