@@ -1,7 +1,6 @@
 """Validation speed and memory on a generated French-style CSV, side by side with Frictionless.
 
-    .venv/bin/python benchmarks/validate.py                  # everything below, 1,000,000 rows
-    .venv/bin/python benchmarks/validate.py --big 10000000   # also the 10M-row memory runs
+    .venv/bin/python benchmarks/validate.py                  # everything below (~6 min)
     .venv/bin/python benchmarks/validate.py --only memory --sizes 100000,1000000
 
 One generated catalog per case (``opendata.yaml``, one dataset declaring ``;``, cp1252 (or
@@ -17,7 +16,9 @@ this run:
   high enough to read it all), and the engine's exact totals;
 - ``memory``: peak RSS of ``validate()`` at each size, with and without the primary key,
   each in its own process (peak RSS is a per-process high-water mark);
-- ``help``: ``opendata --help`` wall time (median of 5).
+- ``help``: ``opendata --help`` wall time (median of 9).
+
+The load average is printed at the start and the end: the machine is often shared.
 """
 
 from __future__ import annotations
@@ -162,17 +163,25 @@ def measure(root: Path, rows: int, use_tracemalloc: bool) -> dict:
             "kept": len(report.issues)}
 
 
-def run_size(rows: int, encoding: str, use_tracemalloc: bool, keys: bool = True) -> dict:
-    """Generate the catalog here, validate it in a child process (its own peak RSS)."""
+def run_size(rows: int, encoding: str, use_tracemalloc: bool) -> list[dict]:
+    """Generate the catalog here (once: 10M rows take a minute and a half), validate it in
+    a child process (its own peak RSS) with the primary key, then without it."""
+    results = []
     with tempfile.TemporaryDirectory(prefix="opendata-bench-") as tmp:
         t0 = time.perf_counter()
-        data = make_catalog(Path(tmp), rows, encoding, keys)
+        data = make_catalog(Path(tmp), rows, encoding)
         generate_s = time.perf_counter() - t0
-        result = child_measure(Path(tmp), rows, use_tracemalloc)
-        result.update(rows=rows, bytes=data.stat().st_size, encoding=encoding,
-                      generate_s=generate_s)
-        result["mib_per_s"] = result["bytes"] / result["wall_s"] / 2**20
-        return result
+        for keys in (True, False):
+            if not keys:
+                schema = {k: v for k, v in SCHEMA.items() if k != "primaryKey"}
+                (data.parent / "points.schema.json").write_text(
+                    json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+            result = child_measure(Path(tmp), rows, use_tracemalloc)
+            result.update(rows=rows, bytes=data.stat().st_size, encoding=encoding,
+                          generate_s=generate_s, keys=keys)
+            result["mib_per_s"] = result["bytes"] / result["wall_s"] / 2**20
+            results.append(result)
+    return results
 
 
 def child_measure(root: Path, rows: int, use_tracemalloc: bool = False) -> dict:
@@ -227,8 +236,12 @@ def side_by_side(rows: int, encoding: str, errors: int = 0) -> None:
             fcmd += ["--limit-errors", str(errors * 2)]
         ocmd = [str(bindir / "opendata"), "--root", str(root), "validate", "--no-cache",
                 "--format", "json", "bench"]
-        o_wall, o_cpu, o_out = timed(ocmd)
+        # the engine before and after Frictionless (its median run): the load of a shared
+        # machine changes over Frictionless' half minute
+        runs = [timed(ocmd)]
         f_wall, f_cpu, f_out = timed(fcmd, cwd=res.parent)
+        runs += [timed(ocmd), timed(ocmd)]
+        o_wall, o_cpu, o_out = sorted(runs)[1]
         report = json.loads(o_out)
         [r] = report["datasets"][0]["resources"]
         f_errors = None
@@ -241,7 +254,8 @@ def side_by_side(rows: int, encoding: str, errors: int = 0) -> None:
               f"frictionless errors={f_errors if f_errors is not None else '?'}")
         print(f"  {'':<34} {'wall':>8} {'CPU':>8}")
         print(f"  {'frictionless validate':<34} {f_wall:>7.1f}s {f_cpu:>7.1f}s")
-        print(f"  {'opendata validate --no-cache':<34} {o_wall:>7.1f}s {o_cpu:>7.1f}s")
+        print(f"  {'opendata validate --no-cache':<34} {o_wall:>7.2f}s {o_cpu:>7.2f}s "
+              f"(median of 3: {', '.join(f'{r[0]:.2f}s' for r in sorted(runs))})")
         print(f"  ratio: {f_wall / o_wall:.1f}x wall, {f_cpu / o_cpu:.1f}x CPU "
               f"(target: 24x)")
         if errors:
@@ -311,13 +325,22 @@ def engines(rows: int) -> None:
               "is reported, not padded or truncated as polars and DuckDB do; empty and "
               "missing cells stay apart), polars checks (the richest and fastest column "
               "expressions, regexes and strptime included), DuckDB keeps the keys (the only "
-              "one that spills to disk: memory stays flat whatever the number of keys).")
+              "one that spills to disk: a database file with a 32 MB memory limit keeps the "
+              "peak flat whatever the number of keys).")
 
 
-def help_time() -> None:
+def help_time(runs: int = 9) -> None:
     bindir = Path(sys.executable).parent
-    walls = sorted(timed([str(bindir / "opendata"), "--help"])[0] for _ in range(5))
-    print(f"\nopendata --help: {walls[2]:.3f}s (median of 5; target 0.15 s)")
+    walls = sorted(timed([str(bindir / "opendata"), "--help"])[0] for _ in range(runs))
+    print(f"\nopendata --help: {walls[runs // 2]:.3f}s (median of {runs}, "
+          f"min {walls[0]:.3f}s, max {walls[-1]:.3f}s; target 0.15 s)")
+
+
+def load() -> str:
+    """The machine's load: other processes slow the engine (two threads) more than
+    Frictionless (one), so a ratio means little without it."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min), {os.cpu_count()} CPUs"
 
 
 def memory(sizes: list[int], encoding: str, use_tracemalloc: bool) -> None:
@@ -325,9 +348,8 @@ def memory(sizes: list[int], encoding: str, use_tracemalloc: bool) -> None:
     print(f"{'rows':>12} {'keys':>5} {'size':>10} {'wall':>8} {'rows/s':>10} "
           f"{'RSS before':>11} {'peak RSS':>10} {'engine':>10}")
     for rows in sizes:
-        for keys in (True, False):
-            r = run_size(rows, encoding, use_tracemalloc, keys)
-            print(f"{rows:>12,} {'pk' if keys else '-':>5} {r['bytes'] / 2**20:>6.0f} MiB "
+        for r in run_size(rows, encoding, use_tracemalloc):
+            print(f"{rows:>12,} {'pk' if r['keys'] else '-':>5} {r['bytes'] / 2**20:>6.0f} MiB "
                   f"{r['wall_s']:>7.1f}s {r['rows_per_s']:>10,.0f} "
                   f"{mib(r['rss_before_kib']):>11} {mib(r['peak_rss_kib']):>10} "
                   f"{r['engine']:>10}", flush=True)
@@ -338,10 +360,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000,
                         help="rows of the side-by-side runs (default 1,000,000)")
-    parser.add_argument("--sizes", default="100000,1000000",
-                        help="row counts of the memory runs (comma-separated)")
+    parser.add_argument("--sizes", default="100000,1000000,10000000",
+                        help="row counts of the memory runs (comma-separated; each file is "
+                             "generated on the fly, 10M rows is ~1 GB in the temp folder)")
     parser.add_argument("--big", type=int, default=0,
-                        help="add this size to the memory runs (10000000: generated on the fly)")
+                        help="add this size to the memory runs")
     parser.add_argument("--errors", type=int, default=100_000,
                         help="errors injected in the error run (default 100,000)")
     parser.add_argument("--encoding", choices=["cp1252", "utf-8"], default="cp1252")
@@ -355,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(args.measure, args.rows, args.tracemalloc)))
         return 0
     only = set(args.only or ["engines", "speed", "errors", "memory", "help"])
+    print(f"start: {load()}")
     if "help" in only:
         help_time()
     if "engines" in only:
@@ -366,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" in only:
         sizes = [int(s) for s in args.sizes.split(",") if s] + ([args.big] if args.big else [])
         memory(sizes, args.encoding, args.tracemalloc)
+    print(f"\nend: {load()}")
     return 0
 
 
