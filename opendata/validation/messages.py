@@ -3,83 +3,51 @@ out, in English or French.
 
 The English templates below are gettext message ids; their French translations live in
 ``locale/fr/LC_MESSAGES/opendata.po`` (compiled to ``opendata.mo`` with Babel, both shipped in
-the package).  Codes never change with the language: the JSON report keeps them as its stable,
-English interface, and only ``message``/``hint`` are translated.
-
-Which language: ``--lang`` (:func:`set_override`), else ``OPENDATA_LANG``, else the catalog's
-``language`` (``opendata.yaml``), else English.  :func:`activate` makes that choice for a run.
+the package; ``scripts/update-messages`` refreshes them).  Codes never change with the
+language: the JSON report keeps them as its stable, English interface, and only
+``message``/``hint`` are translated.  The choice of language and the gettext lookups are
+:mod:`opendata.i18n`'s, re-exported here for the validation modules.
 """
 
 from __future__ import annotations
 
-import gettext as _gettext
-import os
 import re
-from functools import cache
 from pathlib import Path
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-DOMAIN = "opendata"
-SUPPORTED = ("en", "fr")
-ENV = "OPENDATA_LANG"
+from opendata.i18n import (
+    DOMAIN,
+    ENV,
+    LOCALE_DIR,
+    N_,
+    SUPPORTED,
+    _,
+    activate,
+    choose,
+    current,
+    ngettext,
+    normalise,
+    set_override,
+)
 
-_override: str | None = None
-_current = "en"
-
-
-def N_(msgid: str) -> str:
-    """Marks a template for extraction (``pybabel extract -k N_``) without translating it."""
-    return msgid
-
-
-def normalise(lang: str | None) -> str | None:
-    """``fr``, ``fr_FR.UTF-8``, ``FR-fr`` -> ``fr``; None for a language we do not speak."""
-    if not lang:
-        return None
-    code = re.split(r"[_.@-]", lang.strip().lower(), maxsplit=1)[0]
-    return code if code in SUPPORTED else None
+__all__ = ["DOMAIN", "ENV", "LOCALE_DIR", "SUPPORTED", "N_", "_", "activate", "activate_for",
+           "choose", "current", "describe", "hint", "ngettext", "normalise", "reword",
+           "set_override", "text"]
 
 
-def choose(cli: str | None = None, catalog: str | None = None) -> str:
-    """The language of a run: ``--lang``, then ``OPENDATA_LANG``, then the catalog's."""
-    for candidate in (cli, os.environ.get(ENV), catalog):
-        lang = normalise(candidate)
-        if lang:
-            return lang
-    return "en"
+def activate_for(root: Path | None) -> str:
+    """The language of a command that works outside a validation run (``infer``,
+    ``schemas``): the catalog's ``language`` when ``root`` is a readable catalog, else
+    what ``--lang`` and the environment say, else English."""
+    from opendata.catalog.config import load_config
+    from opendata.errors import OpendataError
 
-
-def set_override(lang: str | None) -> None:
-    """What ``--lang`` said: it wins over the environment and the catalog."""
-    global _override
-    _override = normalise(lang)
-
-
-def activate(catalog_language: str | None = None) -> str:
-    """Choose the language for what follows (a validation run) and return it."""
-    global _current
-    _current = choose(_override, catalog_language)
-    return _current
-
-
-def current() -> str:
-    return _current
-
-
-@cache
-def _translations(lang: str) -> _gettext.NullTranslations:
-    if lang == "en":
-        return _gettext.NullTranslations()
-    return _gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
-
-
-def _(msgid: str) -> str:
-    """``msgid`` in the current language (itself when there is no translation)."""
-    return _translations(_current).gettext(msgid)
-
-
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return _translations(_current).ngettext(singular, plural, n)
+    language = None
+    if root is not None:
+        try:
+            language = load_config(root).language
+        except (OpendataError, OSError, ValueError):
+            language = None  # a broken opendata.yaml: its own command says so
+    return activate(language)
 
 
 def text(code: str, **params: object) -> str:
