@@ -29,6 +29,7 @@ from opendata.catalog.config import packaged_validation
 from opendata.catalog.manifests import inside, locate, path_is_safe
 from opendata.catalog.yamlio import read_regular
 from opendata.errors import OpendataError, PortalError, UsageError
+from opendata.i18n import N_, _
 
 SDG_SUBDIR = "schema.data.gouv.fr"
 SDG_DIR = f"validation/{SDG_SUBDIR}"
@@ -157,6 +158,9 @@ def _file_of(folder: Path, preferred: str | None) -> Path | None:
     return found[0] if len(found) == 1 else None
 
 
+_FRESH_INDEX = N_("Fix or delete it; `opendata schemas update` writes a fresh one.")
+
+
 @lru_cache(maxsize=8)
 def _read_index(file: Path, _mtime: int) -> tuple[dict[str, Any], ...]:
     """``schemas.json`` entries, parsed once per file version: every ``{name, version}``
@@ -164,14 +168,12 @@ def _read_index(file: Path, _mtime: int) -> tuple[dict[str, Any], ...]:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SchemaRefError(f"{file} cannot be read as JSON ({exc})",
-                             "Fix or delete it; `opendata schemas update` writes a fresh "
-                             "one.") from None
+        raise SchemaRefError(_("{file} cannot be read as JSON ({why})").format(
+            file=file, why=exc), _(_FRESH_INDEX)) from None
     entries = data.get("schemas") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise SchemaRefError(f"{file} is not a schema.data.gouv.fr catalogue (no `schemas` "
-                             "list)", "Fix or delete it; `opendata schemas update` writes a "
-                             "fresh one.")
+        raise SchemaRefError(_("{file} is not a schema.data.gouv.fr catalogue (no `schemas` "
+                               "list)").format(file=file), _(_FRESH_INDEX))
     return tuple(e for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str))
 
 
@@ -294,13 +296,15 @@ class NationalCatalogue:
         close = self.closest_names(name)
         line = self.schemas[close[0]].manifest_line() if close else ""
         if close:
-            hint = (f"Did you mean {', '.join(close)}? "
-                    f"{'For the first, write' if len(close) > 1 else 'Write'} `{line}`.")
+            hint = (_("Did you mean {close}? For the first, write `{line}`.") if len(close) > 1
+                    else _("Did you mean {close}? Write `{line}`.")).format(
+                close=", ".join(close), line=line)
             hint_code = "schema-unknown-many" if len(close) > 1 else "schema-unknown-one"
         else:
-            hint = "`opendata schemas search WORDS` finds a schema by its subject."
+            hint = _("`opendata schemas search WORDS` finds a schema by its subject.")
             hint_code = "schema-unknown-none"
-        raise SchemaRefError(f"schema {name!r} is not in the schema.data.gouv.fr catalogue",
+        raise SchemaRefError(_("schema {name!r} is not in the schema.data.gouv.fr catalogue")
+                             .format(name=name),
                              hint, tuple(close), code="schema-unknown", hint_code=hint_code,
                              params={"name": name, "close": ", ".join(close), "line": line})
 
@@ -312,11 +316,12 @@ class NationalCatalogue:
             return found
         known = [v.version for v in schema.versions]
         close = difflib.get_close_matches(version, known, n=3, cutoff=0.5)
-        hint = f"Known versions: {', '.join(known)}." if known else "It has no version."
         line = schema.manifest_line(close[0] if close else known[-1]) if known else ""
-        if known:
-            hint += f" Closest: `{line}`." if close else f" Latest: `{line}`."
-        raise SchemaRefError(f"schema {name!r} has no version {version!r}", hint,
+        hint = ((_("Known versions: {known}. Closest: `{line}`.") if close else
+                 _("Known versions: {known}. Latest: `{line}`.")).format(
+            known=", ".join(known), line=line) if known else _("It has no version."))
+        raise SchemaRefError(_("schema {name!r} has no version {version!r}").format(
+            name=name, version=version), hint,
                              tuple(close or known[-1:]), code="schema-no-version",
                              hint_code=("schema-closest" if close else "schema-latest")
                              if known else None,
@@ -383,17 +388,18 @@ def national_schema(root: Path | None, name: str, version: str | None = None
         schema = cat.get(name)
         ver = cat.version(name, version) if version else schema.latest
         if ver is None:
-            raise SchemaRefError(f"schema {name!r} has no version in the catalogue")
+            raise SchemaRefError(_("schema {name!r} has no version in the catalogue").format(
+                name=name))
         return schema, ver, _descriptor_of(schema, ver)
     except SchemaRefError as exc:
         hint = exc.hint
         if exc.suggestions and name not in cat.schemas:
-            hint = (f"Did you mean {', '.join(exc.suggestions)}? "
-                    f"`opendata schemas show {exc.suggestions[0]}`")
+            hint = _("Did you mean {close}? `opendata schemas show {first}`").format(
+                close=", ".join(exc.suggestions), first=exc.suggestions[0])
         elif exc.suggestions:
             known = ", ".join(v.version for v in cat.schemas[name].versions)
-            hint = (f"Known versions: {known}. "
-                    f"`opendata schemas show {name} --version {exc.suggestions[0]}`")
+            hint = _("Known versions: {known}. `opendata schemas show {name} --version "
+                     "{first}`").format(known=known, name=name, first=exc.suggestions[0])
         raise UsageError(exc.message, hint) from None
 
 
@@ -401,17 +407,19 @@ def _descriptor_of(schema: NationalSchema, ver: SchemaVersion) -> dict[str, Any]
     if ver.file is None:
         if not schema.is_table_schema:
             raise SchemaRefError(
-                f"schema {schema.name} is not a Table Schema (schema.data.gouv.fr type "
-                f"{schema.schema_type!r}): opendata checks tabular files against Table "
-                "Schemas only",
-                "`opendata schemas list` shows the Table Schemas.", code="schema-not-table",
+                _("schema {name} is not a Table Schema (schema.data.gouv.fr type {type!r}): "
+                  "opendata checks tabular files against Table Schemas only").format(
+                    name=schema.name, type=schema.schema_type),
+                _("`opendata schemas list` shows the Table Schemas."), code="schema-not-table",
                 hint_code="schema-not-table",
                 params={"name": schema.name, "type": schema.schema_type})
         path = f"{SDG_DIR}/{schema.name}/{ver.version}/{ver.file_name}"
         raise SchemaRefError(
-            f"schema {schema.name} {ver.version} is in the catalogue but has no offline copy",
-            f"Run `opendata schemas update {schema.name}` (needs the network), or save "
-            f"{ver.url} as {path}.", code="schema-no-copy", hint_code="schema-no-copy",
+            _("schema {name} {version} is in the catalogue but has no offline copy").format(
+                name=schema.name, version=ver.version),
+            _("Run `opendata schemas update {name}` (needs the network), or save {url} as "
+              "{path}.").format(name=schema.name, url=ver.url, path=path),
+            code="schema-no-copy", hint_code="schema-no-copy",
             params={"name": schema.name, "version": ver.version, "url": ver.url,
                     "path": path})
     # read and shape-checked once per file version (a catalog may reference the same
@@ -471,44 +479,52 @@ def check_table_schema(data: Any, where: str) -> dict[str, Any]:
                None)
     if err is not None:
         at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        raise SchemaRefError(f"{where} is not a valid Table Schema: "
-                             f"{at.lstrip('.') or '(top level)'}: {err.message[:200]}",
-                             f"Fix {where}: see https://specs.frictionlessdata.io/table-schema/.")
+        raise SchemaRefError(
+            _("{where} is not a valid Table Schema: {at}: {why}").format(
+                where=where, at=at.lstrip(".") or _("(top level)"), why=err.message[:200]),
+            _("Fix {where}: see https://specs.frictionlessdata.io/table-schema/.").format(
+                where=where))
     return data
 
 
 def _read_json(file: Path) -> dict[str, Any]:
     """A Table Schema file: a regular file (not a folder or FIFO), bounded, valid JSON of
     the right shape; every problem is a :class:`SchemaRefError` naming the file."""
-    label = f"schema file {file}"
     try:
         data = json.loads(read_regular(file, MAX_SCHEMA_BYTES).decode("utf-8"))
     except FileNotFoundError:
-        raise SchemaRefError(f"{label} not found") from None
+        raise SchemaRefError(_("schema file {file} not found").format(file=file)) from None
     except json.JSONDecodeError as exc:
-        raise SchemaRefError(f"{label} is not valid JSON: {exc}",
-                             "Fix the JSON syntax at that position.") from None
+        raise SchemaRefError(_("schema file {file} is not valid JSON: {why}").format(
+            file=file, why=exc), _("Fix the JSON syntax at that position.")) from None
     except ValueError as exc:  # bad UTF-8, a folder, a FIFO, too large
-        raise SchemaRefError(f"{label} {exc}" if not isinstance(exc, UnicodeDecodeError)
-                             else f"{label} is not UTF-8 text",
-                             "Point `schema:` at a Table Schema JSON file.") from None
+        raise SchemaRefError(
+            _("schema file {file} is not UTF-8 text").format(file=file)
+            if isinstance(exc, UnicodeDecodeError)
+            else _("schema file {file}: {why}").format(file=file, why=exc),
+            _("Point `schema:` at a Table Schema JSON file.")) from None
     except OSError as exc:
-        raise SchemaRefError(f"{label} cannot be read ({exc.strerror})") from None
+        raise SchemaRefError(_("schema file {file} cannot be read ({why})").format(
+            file=file, why=exc.strerror)) from None
     except RecursionError:
-        raise SchemaRefError(f"{label} is nested too deeply to be a Table Schema") from None
+        raise SchemaRefError(_("schema file {file} is nested too deeply to be a Table "
+                               "Schema").format(file=file)) from None
     if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
-        raise SchemaRefError(f"{file} is not a Table Schema (no `fields` list)")
+        raise SchemaRefError(_("{file} is not a Table Schema (no `fields` list)").format(
+            file=file))
     return check_table_schema(data, str(file))
 
 
 def _resolve_national(name: str, version: str, root: Path) -> ResolvedSchema:
     if not _NAME.match(name):
-        raise SchemaRefError(f"schema name {name!r} is not of the form ORGANISATION/SCHEMA",
-                             "Names are as schema.data.gouv.fr lists them, e.g. "
-                             "scdl/subventions; `opendata schemas list` shows them all.")
+        raise SchemaRefError(
+            _("schema name {name!r} is not of the form ORGANISATION/SCHEMA").format(name=name),
+            _("Names are as schema.data.gouv.fr lists them, e.g. scdl/subventions; "
+              "`opendata schemas list` shows them all."))
     if not _VERSION.match(version):
-        raise SchemaRefError(f"schema version {version!r} is not a version tag",
-                             f"`opendata schemas show {name}` lists its versions.")
+        raise SchemaRefError(
+            _("schema version {version!r} is not a version tag").format(version=version),
+            _("`opendata schemas show {name}` lists its versions.").format(name=name))
     slot = _merged_index(root).get(name)
     url = slot["versions"].get(version) if slot else None
     local = _local_dir(root)
@@ -545,37 +561,39 @@ def resolve_schema(ref: Any, dataset_dir: Path, root: Path) -> ResolvedSchema:
     if isinstance(ref, str):
         file, problem = locate(dataset_dir, ref)
         if problem is not None and problem.code == "unsafe-path":
-            raise SchemaRefError(f"schema path {ref!r} leaves the dataset folder"
-                                 + (" through a symbolic link" if "link" in problem.message
-                                    else ""),
-                                 "Use a path inside the dataset folder, or {shared: NAME} "
-                                 "for a schema of validation/schemas/.")
+            raise SchemaRefError(
+                (_("schema path {ref!r} leaves the dataset folder through a symbolic link")
+                 if "link" in problem.message
+                 else _("schema path {ref!r} leaves the dataset folder")).format(ref=ref),
+                _("Use a path inside the dataset folder, or {{shared: NAME}} for a schema of "
+                  "validation/schemas/.").format())
         assert file is not None
         if problem is not None and problem.code == "not-a-file":
             raise SchemaRefError(f"schema path {ref!r} {problem.message.split(' ', 1)[1]}",
-                                 "Point `schema:` at a Table Schema JSON file.")
+                                 _("Point `schema:` at a Table Schema JSON file."))
         return ResolvedSchema(_read_json(file), file=file)
     if isinstance(ref, dict) and "shared" in ref:
         name = str(ref["shared"])
         folder = root / "validation" / "schemas"
         file = folder / f"{name}.json"
         if not path_is_safe(name) or "/" in name or not inside(folder, file):
-            raise SchemaRefError(f"shared schema name {name!r} leaves validation/schemas/",
-                                 "Give the file name without .json, e.g. {shared: points}.")
+            raise SchemaRefError(
+                _("shared schema name {name!r} leaves validation/schemas/").format(name=name),
+                _("Give the file name without .json, e.g. {{shared: points}}.").format())
         if not file.is_file():
             known = sorted(p.stem for p in folder.glob("*.json"))
             close = difflib.get_close_matches(name, known, n=3)
             raise SchemaRefError(
-                f"shared schema {name!r} not found in validation/schemas/",
-                f"Did you mean {', '.join(close)}?" if close else
-                f"Known shared schemas: {', '.join(known) or 'none'}.")
+                _("shared schema {name!r} not found in validation/schemas/").format(name=name),
+                _("Did you mean {close}?").format(close=", ".join(close)) if close else
+                _("Known shared schemas: {known}.").format(known=", ".join(known) or _("none")))
         return ResolvedSchema(_read_json(file), file=file)
     if isinstance(ref, dict) and "name" in ref and "version" in ref:
         return _resolve_national(str(ref["name"]), str(ref["version"]), root)
     if isinstance(ref, dict) and "fields" in ref:
-        return ResolvedSchema(check_table_schema(dict(ref), "the inline schema"))
-    raise SchemaRefError("schema must be a file path, {shared: NAME}, {name, version} or an "
-                         "inline Table Schema")
+        return ResolvedSchema(check_table_schema(dict(ref), _("the inline schema")))
+    raise SchemaRefError(_("schema must be a file path, {{shared: NAME}}, {{name, version}} or "
+                           "an inline Table Schema").format())
 
 
 # -- refreshing the catalog's copy ----------------------------------------------------------

@@ -122,9 +122,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except OpendataError as exc:
-            click.secho(f"error: {mask_secrets(exc.message)}", fg="red", err=True)
+            from opendata.i18n import _  # the command's language, as its message is in
+
+            click.secho(f"{_('error')}: {mask_secrets(exc.message)}", fg="red", err=True)
             if exc.hint:
-                click.echo(f"hint: {mask_secrets(exc.hint)}", err=True)
+                click.echo(f"{_('hint')}: {mask_secrets(exc.hint)}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo(f"interrupted: opendata {name} stopped; outputs already in place "

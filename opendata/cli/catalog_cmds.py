@@ -209,12 +209,15 @@ def new_cmd(ctx, name: str, title: str | None, organization: str | None, licence
 def infer_cmd(ctx, file: Path, write: bool, sample: int) -> None:
     """Infer a Table Schema and dialect (encoding, delimiter, decimal comma) from FILE, keep
     French codes as text, and name the national schema the file matches best."""
+    from opendata.i18n import _
     from opendata.validation.infer import infer
+    from opendata.validation.messages import activate_for
 
     try:
         root = ctx.root
     except ConfigError:  # a file outside any catalog: the shipped national catalogue only
         root = None
+    activate_for(root)  # the notes, in the catalog's language
     result = infer(file, sample_rows=sample, root=root)
     proposed = result.proposed
     if not write:
@@ -232,19 +235,19 @@ def infer_cmd(ctx, file: Path, write: bool, sample: int) -> None:
     target = file.with_name(file.stem + ".schema.json")
     target.write_text(json.dumps(result.schema, indent=2, ensure_ascii=False) + "\n",
                       encoding="utf-8")
-    click.echo(f"wrote {target}")
+    click.echo(_("wrote {file}").format(file=target))
     for note in result.notes:
         click.echo(f"  {note}")
     if result.national:
-        click.echo("national schemas with the same field names:")
+        click.echo(_("national schemas with the same field names:"))
         for line in result.national_summary():
             click.echo(f"  {line}")
     if proposed:
-        click.echo(f"this file looks like {proposed.schema.name} ({proposed.schema.title}); "
-                   "to be checked as data.gouv.fr will, declare it instead of the schema "
-                   "file:")
+        click.echo(_("this file looks like {name} ({title}); to be checked as data.gouv.fr "
+                     "will, declare it instead of the schema file:").format(
+            name=proposed.schema.name, title=proposed.schema.title))
         click.echo(f"    {proposed.manifest_line}")
-    click.echo("add to the resource in dataset.yaml:")
+    click.echo(_("add to the resource in dataset.yaml:"))
     click.echo(f"    schema: {target.name}")
     click.echo(f"    dialect: {json.dumps(result.dialect, ensure_ascii=False)}")
 

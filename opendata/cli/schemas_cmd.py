@@ -16,22 +16,28 @@ import click
 
 from opendata.cli import Context, pass_ctx
 from opendata.errors import ConfigError, PortalError
+from opendata.i18n import _
 
 if TYPE_CHECKING:  # the commands import it when they run: `opendata --help` stays quick
     from opendata.catalog.schemas import NationalSchema
 
 
 def _root(ctx: Context) -> Path | None:
-    """The catalog, when there is one: browsing the shipped catalogue needs none."""
+    """The catalog, when there is one: browsing the shipped catalogue needs none.  Its
+    ``language`` (else --lang or the environment) is the language of the output."""
+    from opendata.validation.messages import activate_for
+
     try:
-        return ctx.root
+        root = ctx.root
     except ConfigError:
-        return None
+        root = None
+    activate_for(root)
+    return root
 
 
 def _line(schema: NationalSchema) -> str:
     latest = schema.latest
-    origin = " (catalog copy)" if latest and latest.origin == "catalog" else ""
+    origin = _(" (catalog copy)") if latest and latest.origin == "catalog" else ""
     versions = f"{latest.version if latest else '-'}{origin}"
     return f"{schema.name:<58} {versions:<12} {schema.title}"
 
@@ -72,8 +78,8 @@ def list_cmd(ctx: Context, fmt: str) -> None:
     _render_list(schemas, fmt)
     if fmt == "text":
         n_versions = sum(len(s.versions) for s in schemas)
-        click.echo(f"{len(schemas)} Table Schemas, {n_versions} versions. "
-                   "`opendata schemas show NAME` for one.")
+        click.echo(_("{schemas} Table Schemas, {versions} versions. `opendata schemas show "
+                     "NAME` for one.").format(schemas=len(schemas), versions=n_versions))
 
 
 @schemas_cmd.command("search")
@@ -91,9 +97,10 @@ def search_cmd(ctx: Context, words: tuple[str, ...], fmt: str) -> None:
     _render_list(found, fmt)
     if fmt == "text" and not found:
         close = cat.closest_names(" ".join(words))
-        click.echo(f"no Table Schema matches {' '.join(words)!r}" +
-                   (f"; closest names: {', '.join(close)}" if close else "") +
-                   ". Try fewer or other words.")
+        click.echo((_("no Table Schema matches {words!r}; closest names: {close}. Try fewer "
+                      "or other words.") if close else
+                    _("no Table Schema matches {words!r}. Try fewer or other words."))
+                   .format(words=" ".join(words), close=", ".join(close)))
 
 
 @schemas_cmd.command("show")
@@ -113,24 +120,28 @@ def show_cmd(ctx: Context, name: str, version: str | None, fmt: str) -> None:
     click.echo(f"{schema.name} {ver.version}: {schema.title}")
     if schema.description:
         click.echo(textwrap.fill(schema.description, 100))
-    click.echo(f"versions: {', '.join(v.version for v in schema.versions)}")
-    click.echo(f"url: {ver.url}")
-    click.echo(f"offline copy: {ver.file} ({ver.origin})")
+    click.echo(_("versions: {versions}").format(
+        versions=", ".join(v.version for v in schema.versions)))
+    click.echo(_("url: {url}").format(url=ver.url))
+    click.echo(_("offline copy: {file} ({origin})").format(
+        file=ver.file, origin={"catalog": _("catalog copy"), "bundled": _("shipped with opendata"),
+                               "missing": _("missing")}.get(ver.origin, ver.origin)))
     if schema.homepage:
-        click.echo(f"homepage: {schema.homepage}")
+        click.echo(_("homepage: {url}").format(url=schema.homepage))
     fields = [f for f in descriptor.get("fields", []) if isinstance(f, dict)]
-    click.echo(f"fields ({len(fields)}):")
+    click.echo(_("fields ({count}):").format(count=len(fields)))
     for f in fields:
-        required = " required" if (f.get("constraints") or {}).get("required") else ""
+        required = " " + _("required") if (f.get("constraints") or {}).get("required") else ""
         title = f" {f['title']}" if f.get("title") else ""
         click.echo(f"  {f.get('name', '?'):<40} {f.get('type', 'any'):<10}{required}{title}")
     checks = descriptor.get("custom_checks") or []
     if checks:
-        click.echo("custom checks: " + ", ".join(
-            sorted({str(c.get("name")) for c in checks if isinstance(c, dict)})))
+        click.echo(_("custom checks: {checks}").format(checks=", ".join(
+            sorted({str(c.get("name")) for c in checks if isinstance(c, dict)}))))
     for example in schema.examples:
-        click.echo(f"example: {example.get('title', '')} {example.get('path', '')}")
-    click.echo("declare it on a resource of dataset.yaml:")
+        click.echo(_("example: {title} {path}").format(title=example.get("title", ""),
+                                                       path=example.get("path", "")))
+    click.echo(_("declare it on a resource of dataset.yaml:"))
     click.echo(f"    {schema.manifest_line(ver.version)}")
 
 
@@ -145,18 +156,25 @@ def update_cmd(ctx: Context, names: tuple[str, ...], refetch: bool) -> None:
     the current catalogue, and the Table Schema files of NAMES (default: all) that the copy
     shipped with opendata lacks.  Needs the network; nothing changes without it."""
     from opendata.catalog.schemas import SDG_DIR, update_catalogue
+    from opendata.validation.messages import activate_for
 
-    result = update_catalogue(ctx.root, names, refetch=refetch)
-    click.echo(f"schema.data.gouv.fr: {result.schemas} Table Schemas, {result.versions} "
-               f"versions; {len(result.written)} written to {SDG_DIR}/, {result.kept} already "
-               f"held, {result.same_as_bundled} same as opendata's copy")
+    root = ctx.root
+    activate_for(root)
+    result = update_catalogue(root, names, refetch=refetch)
+    click.echo(_("schema.data.gouv.fr: {schemas} Table Schemas, {versions} versions; {written} "
+                 "written to {dir}/, {kept} already held, {same} same as opendata's copy")
+               .format(schemas=result.schemas, versions=result.versions,
+                       written=len(result.written), dir=SDG_DIR, kept=result.kept,
+                       same=result.same_as_bundled))
     for label in result.written:
-        click.echo(f"  wrote {label}")
+        click.echo("  " + _("wrote {label}").format(label=label))
     for label, why in result.failed:
-        click.echo(f"  could not fetch {label}: {why}", err=True)
+        click.echo("  " + _("could not fetch {label}: {why}").format(label=label, why=why),
+                   err=True)
     if result.failed:
-        raise PortalError(f"{len(result.failed)} schema version(s) could not be fetched",
-                          "Run `opendata schemas update` again later; the others were saved.")
+        raise PortalError(_("{count} schema version(s) could not be fetched").format(
+            count=len(result.failed)),
+            _("Run `opendata schemas update` again later; the others were saved."))
 
 
 COMMANDS = [schemas_cmd]

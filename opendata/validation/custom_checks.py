@@ -25,6 +25,8 @@ from typing import Any
 import attrs
 from frictionless import Check, errors
 
+from opendata.validation.messages import N_, _
+
 #: Validata's error codes, per check (frformat-based checks all report custom-check-error)
 CODES = {
     "french-siret-value": "custom-check-error",
@@ -72,15 +74,16 @@ class CheckParamError(ValueError):
 def _param(params: dict[str, Any], key: str, kind: type, default: Any = ...) -> Any:
     if key not in params:
         if default is ...:
-            raise CheckParamError(f"parameter {key!r} is missing")
+            raise CheckParamError(_("parameter {key!r} is missing").format(key=key))
         return default
     value = params[key]
     if kind is list:
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            raise CheckParamError(f"parameter {key!r} must be a non-empty list of column names, "
-                                  f"not {value!r}")
+            raise CheckParamError(_("parameter {key!r} must be a non-empty list of column "
+                                    "names, not {value!r}").format(key=key, value=value))
     elif not isinstance(value, kind) or (kind is str and not value):
-        raise CheckParamError(f"parameter {key!r} must be a {kind.__name__}, not {value!r}")
+        raise CheckParamError(_("parameter {key!r} must be a {kind}, not {value!r}").format(
+            key=key, kind=kind.__name__, value=value))
     return value
 
 
@@ -100,11 +103,11 @@ def _is_number(value: Any) -> bool:
 
 
 _OPS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
-    ">": (operator.gt, "supérieure"),
-    ">=": (operator.ge, "supérieure ou égale"),
-    "==": (operator.eq, "égale"),
-    "<=": (operator.le, "inférieure ou égale"),
-    "<": (operator.lt, "inférieure"),
+    ">": (operator.gt, N_("greater than")),
+    ">=": (operator.ge, N_("greater than or equal to")),
+    "==": (operator.eq, N_("equal to")),
+    "<=": (operator.le, N_("less than or equal to")),
+    "<": (operator.lt, N_("less than")),
 }
 
 _YEAR_INTERVAL = re.compile(r"^(\d{4})/(\d{4})$")
@@ -151,8 +154,8 @@ def _frformat(cls_name: str, name: str) -> Callable[[dict[str, Any]], Rule]:
             if hasattr(fmt, "is_valid_with_details"):
                 ok, details = fmt.is_valid_with_details(value)
                 return None if ok else ", ".join(details)
-            return None if fmt.is_valid(value) else (
-                f"La valeur n'est pas conforme au format {title}.")
+            return None if fmt.is_valid(value) else _(
+                "the value does not have the {title} format").format(title=title)
         return _single(params, judge, name)
     return build
 
@@ -174,7 +177,8 @@ def _compare(params: dict[str, Any]) -> Rule:
     column2 = _param(params, "column2", str)
     op = _param(params, "op", str)
     if op not in _OPS:
-        raise CheckParamError(f"operator {op!r} is not one of {', '.join(_OPS)}")
+        raise CheckParamError(_("operator {op!r} is not one of {known}").format(
+            op=op, known=", ".join(_OPS)))
     fn, label = _OPS[op]
 
     def judge(values: list[Any]) -> str | None:
@@ -184,10 +188,12 @@ def _compare(params: dict[str, Any]) -> Rule:
         elif isinstance(a, str) and isinstance(b, str) or type(a) is type(b):
             ok = fn(str(a), str(b))
         else:
-            return (f"La valeur de la colonne {column} `{a}` n'est pas comparable avec la "
-                    f"valeur de la colonne {column2} `{b}`.")
-        return None if ok else (f"La valeur de la colonne {column} `{a}` devrait être {label} "
-                                f"à la valeur de la colonne {column2} `{b}`.")
+            return _("the value `{a}` of column {column} cannot be compared with the value "
+                     "`{b}` of column {column2}").format(a=a, b=b, column=column,
+                                                         column2=column2)
+        return None if ok else _("the value `{a}` of column {column} should be {op} the value "
+                                 "`{b}` of column {column2}").format(
+            a=a, b=b, column=column, column2=column2, op=_(label))
     return Rule("compare-columns-value", [column, column2], judge, at=column)
 
 
@@ -199,16 +205,16 @@ def _cohesive(params: dict[str, Any]) -> Rule:
     def judge(values: list[Any]) -> str | None:
         empty = values[0] is None
         if any((v is None) != empty for v in values[1:]):
-            return (f"Les colonnes présentes parmi {', '.join(names)} doivent toutes comporter "
-                    "une valeur ou toutes être vides")
+            return _("the columns present among {columns} must all have a value or all be "
+                     "empty").format(columns=", ".join(names))
         return None
 
     def header(present: list[str]) -> str | None:
         missing = [n for n in names if n not in present]
         if missing and len(set(missing)) < len(set(names)):
-            return (f"Les colonnes {', '.join(map(repr, names))} doivent être soit toutes "
-                    f"présentes, soit toutes absentes (sont absentes : "
-                    f"{', '.join(map(repr, missing))})")
+            return _("columns {columns} must be all present or all absent (absent: "
+                     "{missing})").format(columns=", ".join(map(repr, names)),
+                                          missing=", ".join(map(repr, missing)))
         return None
     return Rule("cohesive-columns-value", names, judge, skip_missing=False, at=column,
                 header_check=header)
@@ -222,14 +228,15 @@ def _year_interval(params: dict[str, Any]) -> Rule:
         match = _YEAR_INTERVAL.match(text)
         if not match:
             if not allow:
-                return "Format attendu : AAAA/AAAA"
-            return None if _YEAR.match(text) else (
-                "Format attendu : année (AAAA) ou intervale (AAAA/AAAA)")
+                return _("expected format: YYYY/YYYY")
+            return None if _YEAR.match(text) else _(
+                "expected format: a year (YYYY) or an interval (YYYY/YYYY)")
         first, second = int(match.group(1)), int(match.group(2))
         if first == second:
-            return "Les deux années doivent être différentes"
+            return _("the two years must be different")
         if first > second:
-            return f"la deuxième année ({first}) doit être postérieure à la première ({second})"
+            return _("the second year ({second}) must be after the first ({first})").format(
+                first=first, second=second)
         return None
     return _single(params, judge, "year-interval-value")
 
@@ -244,8 +251,10 @@ def _sum(params: dict[str, Any]) -> Rule:
             return None
         computed = sum(decimal.Decimal(str(v)) for v in parts)
         if computed != decimal.Decimal(str(total)):
-            return (f"La somme des valeurs des colonnes {', '.join(columns)} ({computed}) est "
-                    f"différent de celui trouvé dans la colonne {column} ({total})")
+            return _("the sum of columns {columns} ({computed}) differs from the value of "
+                     "column {column} ({total})").format(columns=", ".join(columns),
+                                                        computed=computed, column=column,
+                                                        total=total)
         return None
     return Rule("sum-columns-value", [column, *columns], judge, at=column)
 
@@ -257,14 +266,14 @@ def _one_of_required(params: dict[str, Any]) -> Rule:
     def judge(values: list[Any]) -> str | None:
         # Validata tests truthiness: a 0 counts as no value
         if not values[0] and not values[1]:
-            return (f"Au moins l'une des colonnes '{column1}' ou '{column2}' doit comporter "
-                    "une valeur")
+            return _("at least one of columns {column1!r} or {column2!r} must have a "
+                     "value").format(column1=column1, column2=column2)
         return None
 
     def header(present: list[str]) -> str | None:
         if column1 not in present and column2 not in present:
-            both = " et ".join(f"'{c}'" for c in sorted({column1, column2}))
-            return f"Une des deux colonnes requise : {both} sont manquantes"
+            both = _(" and ").join(f"'{c}'" for c in sorted({column1, column2}))
+            return _("one of two columns is required: {both} are missing").format(both=both)
         return None
     return Rule("one-of-required", [column1, column2], judge, skip_missing=False,
                 header_check=header)
@@ -276,8 +285,8 @@ def _opening_hours(params: dict[str, Any]) -> Rule:
     def judge(value: Any) -> str | None:
         if opening_hours.validate(str(value)):
             return None
-        return ("Horaires d'ouverture incorrects. La valeur doit respecter la spécification "
-                "OpenStreetMap (https://wiki.openstreetmap.org/wiki/Key:opening_hours).")
+        return _("the opening hours are not valid: write them as OpenStreetMap specifies "
+                 "(https://wiki.openstreetmap.org/wiki/Key:opening_hours)")
     return _single(params, judge, "opening-hours-value")
 
 
@@ -296,9 +305,9 @@ def _phone(params: dict[str, Any]) -> Rule:
         text = str(value)
         if valid(text, "FR") or valid(text, None):
             return None
-        return ("Numéro de téléphone invalide : les numéros acceptés sont les numéros français "
-                "à 10 chiffres (01 99 00 27 37), internationaux avec le préfixe du pays "
-                "(+33 1 99 00 27 37) et les numéros courts (115, 3949).")
+        return _("the phone number is not valid: accepted are 10-digit French numbers "
+                 "(01 99 00 27 37), international numbers with their country code "
+                 "(+33 1 99 00 27 37) and short numbers (115, 3949)")
     return _single(params, judge, "phone-number-value")
 
 
@@ -331,29 +340,33 @@ def build_rules(descriptor: dict[str, Any], schema_label: str) -> tuple[list[Rul
         declared = [declared]
     for i, spec in enumerate(declared):
         name = spec.get("name") if isinstance(spec, dict) else None
-        where = f"custom_checks[{i}] of schema {schema_label}"
+        where = _("custom_checks[{i}] of schema {schema}").format(i=i, schema=schema_label)
         if not isinstance(name, str):
-            problems.append(CheckProblem(str(name), f"{where} has no `name`",
-                                         "Each custom check needs a name and params.",
-                                         "error", "check-error"))
+            problems.append(CheckProblem(str(name), _("{where} has no `name`").format(
+                where=where), _("Each custom check needs a name and params."),
+                "error", "check-error"))
             continue
         builder = BUILDERS.get(name)
         if builder is None:
             known = ", ".join(sorted(BUILDERS))
             problems.append(CheckProblem(
-                name, f"custom check {name!r} ({where}) is unknown to opendata: the file is "
-                "checked without it", f"Known custom checks: {known}.", "warning",
+                name, _("custom check {name!r} ({where}) is unknown to opendata: the file is "
+                        "checked without it").format(name=name, where=where),
+                _("Known custom checks: {known}.").format(known=known), "warning",
                 "unknown-custom-check"))
             continue
         params = spec.get("params", {})
         try:
             if not isinstance(params, dict):
-                raise CheckParamError(f"`params` must be a mapping, not {params!r}")
+                raise CheckParamError(_("`params` must be a mapping, not {params!r}").format(
+                    params=params))
             rules.append(builder(params))
         except CheckParamError as exc:
             problems.append(CheckProblem(
-                name, f"custom check {name!r} ({where}) cannot run: {exc}",
-                f"Fix the check's `params` in the schema {schema_label}.", "error",
+                name, _("custom check {name!r} ({where}) cannot run: {why}").format(
+                    name=name, where=where, why=exc),
+                _("Fix the check's `params` in the schema {schema}.").format(
+                    schema=schema_label), "error",
                 "check-error"))
     return rules, problems
 

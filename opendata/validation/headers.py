@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from opendata.validation.messages import _
+
 ExtraColumns = Literal["warning", "error", "ignore"]
 
 
@@ -79,17 +81,20 @@ def match_header(labels: list[str], schema: dict[str, Any], *, ignore_case: bool
             # a warning, as on data.gouv.fr (Validata takes it for an extra column): the
             # column's values are simply not checked
             out.append(HeaderFinding(
-                "blank-label", "warning", f"column {pos} of the header has no name: its values "
-                "are not checked", "Name the column after its schema field, or remove the "
-                "empty column.", column=pos))
+                "blank-label", "warning",
+                _("column {pos} of the header has no name: its values are not checked")
+                .format(pos=pos),
+                _("Name the column after its schema field, or remove the empty column."),
+                column=pos))
     counts = Counter(key(label) for label in labels if label)
     for name, n in counts.items():
         if n > 1:
             first = next(label for label in labels if key(label) == name)
             out.append(HeaderFinding(
-                "duplicate-label", "error", f"the header names column {first!r} {n} times"
-                + (" (ignoring case)" if ignore_case else ""),
-                "Give each column its own name: columns are matched to fields by name.",
+                "duplicate-label", "error",
+                (_("the header names column {name!r} {n} times (ignoring case)") if ignore_case
+                 else _("the header names column {name!r} {n} times")).format(name=first, n=n),
+                _("Give each column its own name: columns are matched to fields by name."),
                 field=first))
             result.unusable = True
     if result.unusable:
@@ -100,10 +105,11 @@ def match_header(labels: list[str], schema: dict[str, Any], *, ignore_case: bool
         shown = ", ".join(labels[:6]) + (", …" if len(labels) > 6 else "")
         expected = ", ".join(f["name"] for f in fields[:6]) + (", …" if len(fields) > 6 else "")
         out.append(HeaderFinding(
-            "unmatched-header", "error", f"no column of the header ({shown}) is a field of the "
-            f"schema ({expected})",
-            "Check that the file is the one the manifest describes, that its first line is the "
-            "header and that the delimiter is right; else the schema is the wrong one."))
+            "unmatched-header", "error",
+            _("no column of the header ({shown}) is a field of the schema ({expected})")
+            .format(shown=shown, expected=expected),
+            _("Check that the file is the one the manifest describes, that its first line is "
+              "the header and that the delimiter is right; else the schema is the wrong one.")))
         result.unmatched = True
         return result
     for fld in fields:
@@ -111,28 +117,34 @@ def match_header(labels: list[str], schema: dict[str, Any], *, ignore_case: bool
             continue
         if _is_required(fld, primary_key):
             out.append(HeaderFinding(
-                "missing-label", "error", f"required column {fld['name']!r} is missing",
-                f"Add a column named {fld['name']!r}: the schema requires it.",
+                "missing-label", "error",
+                _("required column {name!r} is missing").format(name=fld["name"]),
+                _("Add a column named {name!r}: the schema requires it.").format(
+                    name=fld["name"]),
                 field=fld["name"]))
         else:
             out.append(HeaderFinding(
-                "missing-column", "warning", f"optional column {fld['name']!r} is missing",
-                f"Add the column {fld['name']!r} (it may stay empty) to follow the schema.",
+                "missing-column", "warning",
+                _("optional column {name!r} is missing").format(name=fld["name"]),
+                _("Add the column {name!r} (it may stay empty) to follow the schema.").format(
+                    name=fld["name"]),
                 field=fld["name"]))
     if extra_columns != "ignore":
         for pos, label in enumerate(labels, 1):
             if label and key(label) not in field_keys:
                 out.append(HeaderFinding(
                     "extra-column", "error" if extra_columns == "error" else "warning",
-                    f"column {label!r} is not a field of the schema",
-                    "Remove the column, or rename it to its schema field"
-                    + (" (this catalog makes extra columns errors: `columns: {extra: error}`)."
-                       if extra_columns == "error" else "."), field=label, column=pos))
+                    _("column {name!r} is not a field of the schema").format(name=label),
+                    _("Remove the column, or rename it to its schema field (this catalog "
+                      "makes extra columns errors: `columns: {{extra: error}}`).").format()
+                    if extra_columns == "error"
+                    else _("Remove the column, or rename it to its schema field."),
+                    field=label, column=pos))
     order = [key(f["name"]) for f in fields]
     present = [key(label) for label in labels]
     if set(present) == set(order) and present != order:
         out.append(HeaderFinding(
-            "disordered-columns", "warning", "the columns are not in the schema's order",
-            "Reorder the columns as the schema lists its fields: "
-            + ", ".join(f["name"] for f in fields) + "."))
+            "disordered-columns", "warning", _("the columns are not in the schema's order"),
+            _("Reorder the columns as the schema lists its fields: {fields}.").format(
+                fields=", ".join(f["name"] for f in fields))))
     return result

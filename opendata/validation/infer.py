@@ -21,6 +21,7 @@ from typing import Any
 
 from opendata.catalog.schemas import SchemaMatch, match_header
 from opendata.errors import UsageError
+from opendata.validation.messages import N_, _, ngettext
 
 FR_NUMBER = re.compile(r"^-?\d{1,3}(?:[ \u00a0\u202f]?\d{3})*(?:,\d+)?$|^-?\d+,\d+$")
 FR_DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
@@ -58,10 +59,12 @@ class Inferred:
 
     def national_summary(self) -> list[str]:
         """One line per candidate, then the ``schema:`` line to use if one fits."""
-        lines = [f"{m.schema.name} {m.version.version}: {len(m.matched)} of "
-                 f"{len(m.matched) + len(m.extra)} columns are its fields"
-                 + (f"; missing required: {', '.join(m.missing_required)}"
-                    if m.missing_required else "")
+        lines = [(_("{name} {version}: {matched} of {columns} columns are its fields; missing "
+                    "required: {missing}") if m.missing_required
+                  else _("{name} {version}: {matched} of {columns} columns are its fields"))
+                 .format(name=m.schema.name, version=m.version.version, matched=len(m.matched),
+                         columns=len(m.matched) + len(m.extra),
+                         missing=", ".join(m.missing_required))
                  for m in self.national]
         return lines
 
@@ -111,10 +114,10 @@ _CODE_PATTERNS = {
     "region": r"^\d{2}$",
 }
 _CODE_LABELS = {
-    "siret": "SIRET numbers", "siren": "SIREN numbers", "postal": "postal codes",
-    "commune": "INSEE commune codes", "department": "department codes",
-    "region": "region codes", "phone": "phone numbers", "identifier": "identifiers",
-    "leading-zeros": "codes with leading zeros",
+    "siret": N_("SIRET numbers"), "siren": N_("SIREN numbers"), "postal": N_("postal codes"),
+    "commune": N_("INSEE commune codes"), "department": N_("department codes"),
+    "region": N_("region codes"), "phone": N_("phone numbers"),
+    "identifier": N_("identifiers"), "leading-zeros": N_("codes with leading zeros"),
 }
 # column-name words that say which code a column holds (accents and case folded)
 _NAME_KINDS: list[tuple[str, re.Pattern[str]]] = [
@@ -183,12 +186,13 @@ def infer(file: Path, *, sample_rows: int = 10000, root: Path | None = None) -> 
     with file.open("rb") as fh:  # a sample, never the whole (possibly huge) file
         raw = fh.read(1 << 20)
     if not raw.strip():
-        raise UsageError(f"{file}: the file is empty, nothing to infer")
+        raise UsageError(_("{file}: the file is empty, nothing to infer").format(file=file))
     from opendata.validation.tabular import describe_non_text
 
     odd = describe_non_text(raw[:4096])
     if odd is not None:
-        raise UsageError(f"{file}: the file is {odd[0]}; nothing to infer", odd[1])
+        raise UsageError(_("{file}: the file is {what}; nothing to infer").format(
+            file=file, what=odd[0]), odd[1])
     encoding = detect_encoding(raw)
     text = raw.decode(encoding, errors="replace")
     delimiter = detect_delimiter(text)
@@ -202,8 +206,9 @@ def infer(file: Path, *, sample_rows: int = 10000, root: Path | None = None) -> 
     try:
         res.infer()
     except FrictionlessException as exc:
-        raise UsageError(f"{file}: cannot infer a schema: {exc.error.message}",
-                         "Check that the file is delimited text (CSV).") from None
+        raise UsageError(_("{file}: cannot infer a schema: {why}").format(
+            file=file, why=exc.error.message),
+            _("Check that the file is delimited text (CSV).")) from None
     schema = res.schema.to_descriptor()
     columns: dict[str, list[str]] = {f["name"]: [] for f in schema["fields"]}
     rows = 0
@@ -233,9 +238,10 @@ def infer(file: Path, *, sample_rows: int = 10000, root: Path | None = None) -> 
             if kind in _CODE_PATTERNS and rows >= MIN_ROWS_UNIQUE and all(
                     re.match(_CODE_PATTERNS[kind], v) for v in values):
                 fld.setdefault("constraints", {})["pattern"] = _CODE_PATTERNS[kind]
-            notes.append(f"{fld['name']}: {_CODE_LABELS[kind]}, kept as text"
-                         + (f" (as {was}, leading zeros, letters and signs would be lost)"
-                            if was not in (None, "string") else ""))
+            notes.append((_("{field}: {kind}, kept as text") if was in (None, "string") else
+                          _("{field}: {kind}, kept as text (as {type}, leading zeros, letters "
+                            "and signs would be lost)")).format(
+                field=fld["name"], kind=_(_CODE_LABELS[kind]), type=was))
         # "21,85" alone reads as a geopoint ("lon,lat") to Frictionless
         elif fld.get("type") in ("string", "geopoint") and values:
             grouped = any(re.search(r"\d[ \u00a0\u202f]\d", v) for v in values)
@@ -252,15 +258,19 @@ def infer(file: Path, *, sample_rows: int = 10000, root: Path | None = None) -> 
         fld.pop("format", None) if fld.get("format") == "default" else None
         _constraints(fld, values, rows, first=index == 0, code=kind)
     if rows < MIN_ROWS_UNIQUE:
-        notes.append(f"{rows} row{'s' if rows != 1 else ''} read: too few to infer unique or "
-                     f"enum constraints (unique needs {MIN_ROWS_UNIQUE} rows, enum "
-                     f"{MIN_ROWS_ENUM}); add them by hand if they hold")
+        notes.append(ngettext(
+            "{rows} row read: too few to infer unique or enum constraints (unique needs "
+            "{unique} rows, enum {enum}); add them by hand if they hold",
+            "{rows} rows read: too few to infer unique or enum constraints (unique needs "
+            "{unique} rows, enum {enum}); add them by hand if they hold", rows).format(
+            rows=rows, unique=MIN_ROWS_UNIQUE, enum=MIN_ROWS_ENUM))
     else:
         inferred = [f"{f['name']}: {', '.join(sorted(f['constraints']))}"
                     for f in schema["fields"] if f.get("constraints")]
-        notes.append(f"{rows} rows read; constraints inferred from them: "
-                     f"{'; '.join(inferred) if inferred else 'none'} (unique needs "
-                     f"{MIN_ROWS_UNIQUE} rows, enum {MIN_ROWS_ENUM})")
+        notes.append(_("{rows} rows read; constraints inferred from them: {inferred} (unique "
+                       "needs {unique} rows, enum {enum})").format(
+            rows=rows, inferred="; ".join(inferred) if inferred else _("none"),
+            unique=MIN_ROWS_UNIQUE, enum=MIN_ROWS_ENUM))
     if decimal_comma:
         dialect["decimalChar"] = ","
     schema["missingValues"] = [""]

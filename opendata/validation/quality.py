@@ -35,6 +35,7 @@ from typing import Any, Literal
 from opendata.catalog.manifests import Catalog, Dataset
 from opendata.catalog.vocab import FORMATS, FREQUENCIES
 from opendata.gitinfo import FileDates
+from opendata.validation.messages import N_, _
 from opendata.validation.report import Issue, ValidationReport
 
 Channel = Literal["publish", "harvest"]
@@ -58,26 +59,26 @@ UDATA_DELTAS: dict[str, timedelta | None] = {
     "quinquennial": 5 * _YEAR, "irregular": None, "never": None, "other": None,
 }
 
-#: criterion -> (manifest field to point at, what to do about it)
+#: criterion -> (manifest field to point at, what to do about it: a template, braces doubled)
 CRITERIA: dict[str, tuple[str, str]] = {
-    "license": ("licence", "Set `licence:` to a key of the licence registry."),
-    "temporal_coverage": ("temporal", "Add `temporal: {start: YYYY-MM-DD, end: YYYY-MM-DD}`, "
-                                      "the period the data describes."),
-    "spatial": ("spatial", "Add `spatial.bbox: [minlon, minlat, maxlon, maxlat]`: udata's DCAT "
-                           "harvester keeps geometries only, not INSEE codes."),
-    "update_frequency": ("frequency", "Set `frequency:` (ANNUAL, MONTHLY, IRREG, NEVER for a "
-                                      "one-off snapshot...); UNKNOWN scores nothing."),
-    "update_fulfilled_in_time": ("frequency", "The data has not changed for longer than its "
-                                              "`frequency:` promises: update it, or state the "
-                                              "real frequency (IRREG, NEVER)."),
-    "dataset_description_quality": ("description", f"Describe the dataset in more than "
-                                                   f"{DESCRIPTION_LENGTH} characters: what it "
-                                                   "is, units, caveats."),
-    "has_open_format": ("resources", "Publish at least one resource in an open format "
-                                     "(csv, json, geojson...), not only pdf/doc/xls."),
-    "all_resources_available": ("resources", "A resource URL does not answer."),
-    "resources_documentation": ("resources", "Give a resource a `description:`, or add a "
-                                             "resource of `type: documentation`."),
+    "license": ("licence", N_("Set `licence:` to a key of the licence registry.")),
+    "temporal_coverage": ("temporal", N_("Add `temporal: {{start: YYYY-MM-DD, end: "
+                                         "YYYY-MM-DD}}`, the period the data describes.")),
+    "spatial": ("spatial", N_("Add `spatial.bbox: [minlon, minlat, maxlon, maxlat]`: udata's "
+                              "DCAT harvester keeps geometries only, not INSEE codes.")),
+    "update_frequency": ("frequency", N_("Set `frequency:` (ANNUAL, MONTHLY, IRREG, NEVER for "
+                                         "a one-off snapshot...); UNKNOWN scores nothing.")),
+    "update_fulfilled_in_time": ("frequency", N_("The data has not changed for longer than "
+                                                 "its `frequency:` promises: update it, or "
+                                                 "state the real frequency (IRREG, NEVER).")),
+    "dataset_description_quality": ("description", N_("Describe the dataset in more than "
+                                                      "{length} characters: what it is, units, "
+                                                      "caveats.")),
+    "has_open_format": ("resources", N_("Publish at least one resource in an open format "
+                                        "(csv, json, geojson...), not only pdf/doc/xls.")),
+    "all_resources_available": ("resources", N_("A resource URL does not answer.")),
+    "resources_documentation": ("resources", N_("Give a resource a `description:`, or add a "
+                                                "resource of `type: documentation`.")),
 }
 
 
@@ -179,9 +180,11 @@ def quality_issues(catalog: Catalog, ds: Dataset, prediction: QualityPrediction
         issues.append(Issue(
             dataset=ds.name, file=rel, line=line, column=col, field=where,
             code=f"datagouv-quality-{name.replace('_', '-')}", severity="warning",
-            message=f"data.gouv.fr quality: criterion '{name}' not met (predicted score "
-                    f"{round(prediction.score * MAX_SCORE)}/{MAX_SCORE})",
-            hint=hint))
+            message=_("data.gouv.fr quality: criterion '{name}' not met (predicted score "
+                      "{score}/{max})").format(name=name,
+                                               score=round(prediction.score * MAX_SCORE),
+                                               max=MAX_SCORE),
+            hint=_(hint).format(length=DESCRIPTION_LENGTH)))
     return issues
 
 

@@ -20,6 +20,7 @@ from opendata.checksums import remember
 from opendata.validation import messages
 from opendata.validation.custom_checks import CustomCheckError, RulesCheck, build_rules
 from opendata.validation.headers import match_header, parse_header
+from opendata.validation.messages import N_, _
 from opendata.validation.report import Issue
 
 CHUNK = 1 << 20
@@ -53,35 +54,41 @@ class TableResult:
     truncated: bool = False
 
 
-_MAGIC = [(b"\x1f\x8b", "gzip-compressed", "Decompress it (gunzip) and point `path:` at the "
-            "CSV inside."),
-           (b"PK\x03\x04", "a zip archive (an .xlsx or .ods spreadsheet, or a .zip)",
-            "Extract the CSV and point `path:` at it, or export the sheet as CSV (UTF-8)."),
-           (b"BZh", "bzip2-compressed", "Decompress it (bunzip2) and point `path:` at the CSV."),
-           (b"\xfd7zXZ", "xz-compressed", "Decompress it (unxz) and point `path:` at the CSV."),
-           (b"\x7fELF", "an executable program", "Check that `path:` names the CSV file."),
-           (b"%PDF", "a PDF document", "Give the data as CSV; a PDF is `format: pdf`."),
-           (b"\xd0\xcf\x11\xe0", "an old Excel/Office file", "Export the sheet as CSV."),
-           (codecs.BOM_UTF16_LE, "UTF-16 text", "Declare `dialect: {encoding: utf-16}`, or "
-            "re-save the file as UTF-8."),
-           (codecs.BOM_UTF16_BE, "UTF-16 text", "Declare `dialect: {encoding: utf-16}`, or "
-            "re-save the file as UTF-8.")]
+_MAGIC = [(b"\x1f\x8b", N_("gzip-compressed"), N_("Decompress it (gunzip) and point `path:` at "
+            "the CSV inside.")),
+           (b"PK\x03\x04", N_("a zip archive (an .xlsx or .ods spreadsheet, or a .zip)"),
+            N_("Extract the CSV and point `path:` at it, or export the sheet as CSV (UTF-8).")),
+           (b"BZh", N_("bzip2-compressed"),
+            N_("Decompress it (bunzip2) and point `path:` at the CSV.")),
+           (b"\xfd7zXZ", N_("xz-compressed"),
+            N_("Decompress it (unxz) and point `path:` at the CSV.")),
+           (b"\x7fELF", N_("an executable program"), N_("Check that `path:` names the CSV file.")),
+           (b"%PDF", N_("a PDF document"), N_("Give the data as CSV; a PDF is `format: pdf`.")),
+           (b"\xd0\xcf\x11\xe0", N_("an old Excel/Office file"), N_("Export the sheet as CSV.")),
+           (codecs.BOM_UTF16_LE, N_("UTF-16 text"), N_("Declare `dialect: {encoding: utf-16}`, "
+            "or re-save the file as UTF-8.")),
+           (codecs.BOM_UTF16_BE, N_("UTF-16 text"), N_("Declare `dialect: {encoding: utf-16}`, "
+            "or re-save the file as UTF-8."))]
 
 
 def describe_non_text(head: bytes) -> tuple[str, str] | None:
     """(what the file is, what to do) when its first bytes show it is not 8-bit or UTF-8
-    text: compressed, an archive, UTF-16, or binary (NUL bytes).  None for text."""
+    text: compressed, an archive, UTF-16, or binary (NUL bytes).  None for text.  Both in
+    the current language."""
     for magic, what, hint in _MAGIC:
         if head.startswith(magic):
-            return what, hint
+            return _(what), _(hint)
     if b"\x00" in head:
         odd, even = head[1::2], head[0::2]
         if len(head) > 8 and odd.count(0) > len(odd) * 0.9 and sum(
                 32 <= b < 127 or b in (9, 10, 13) for b in even) > len(even) * 0.9:
-            return "UTF-16 text (no BOM)", "Re-save the file as UTF-8."
-        return ("binary data (it contains NUL bytes), not delimited text",
-                "Check that `path:` names the CSV file, not another kind of file.")
+            return _("UTF-16 text (no BOM)"), _("Re-save the file as UTF-8.")
+        return (_(_BINARY), _("Check that `path:` names the CSV file, not another kind of "
+                              "file."))
     return None
+
+
+_BINARY = N_("binary data (it contains NUL bytes), not delimited text")
 
 
 def normalise_encoding(name: str | None) -> str:
@@ -140,8 +147,9 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
                     offset = exc.start
                     newlines_before = chunk[:offset].count(b"\n")
                     bad = chunk[exc.start:exc.end]
-                    facts.encoding_error = (
-                        f"byte 0x{bad.hex()} at offset {size + offset} is not valid {encoding}")
+                    facts.encoding_error = _(
+                        "byte 0x{byte} at offset {offset} is not valid {encoding}").format(
+                        byte=bad.hex(), offset=size + offset, encoding=encoding)
                     facts.encoding_line = newlines + newlines_before + 1
             if facts.looks_utf8:
                 try:
@@ -158,8 +166,9 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
         try:  # a multi-byte character cut by the end of the file
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            facts.encoding_error = (f"the file ends inside a {encoding} character "
-                                    f"(offset {size - (exc.end - exc.start)})")
+            facts.encoding_error = _("the file ends inside a {encoding} character (offset "
+                                     "{offset})").format(encoding=encoding,
+                                                         offset=size - (exc.end - exc.start))
             facts.encoding_line = newlines + 1
     if facts.looks_utf8:
         try:
@@ -204,12 +213,13 @@ def conformance_warnings(base: dict[str, Any], dialect: dict[str, Any], schema: 
     """One warning per dialect override that data.gouv.fr will not apply to a file
     declaring the published schema ``published``; both validation paths report these."""
     return [_issue(
-        base, f"dialect `{key}: {dialect[key]!r}` is not applied: data.gouv.fr checks "
-        f"this file against {published} as published, which reads numbers with "
-        "`.` as decimal mark and no group mark; values written the French way are "
-        "reported as type errors there too", "dialect-not-conformant",
-        "Export the file with the schema's own formats (`.` as decimal mark), or add "
-        "`normalise: true` to the resource: opendata then publishes a normalised copy.",
+        base, _("dialect `{key}: {value!r}` is not applied: data.gouv.fr checks this file "
+                "against {schema} as published, which reads numbers with `.` as decimal mark "
+                "and no group mark; values written the French way are reported as type "
+                "errors there too").format(key=key, value=dialect[key], schema=published),
+        "dialect-not-conformant",
+        _("Export the file with the schema's own formats (`.` as decimal mark), or add "
+          "`normalise: true` to the resource: opendata then publishes a normalised copy."),
         line=1, severity="warning") for key in _published_overrides(dialect, schema)]
 
 
@@ -232,44 +242,48 @@ def text_problems(base: dict[str, Any], facts: FileFacts, encoding: str) -> list
     odd = describe_non_text(facts.head) if not encoding.startswith("utf-16") else None
     if odd is not None:
         nul = facts.head.find(b"\x00")
-        if odd[0].startswith("binary") and nul >= 0:
+        if odd[0] == _(_BINARY) and nul >= 0:
             # text with NUL bytes in it: say where the first one is, as the columnar
             # engine does, so both paths give the same finding
             line = facts.head.count(b"\n", 0, nul) + 1
-            return [_issue(base, f"line {line} holds NUL bytes: the file is {odd[0]}",
-                           "nul-byte", odd[1], line=line)]
-        return [_issue(base, f"the file is {odd[0]}", "not-text", odd[1], line=1)]
+            return [_issue(base, _("line {line} holds NUL bytes: the file is {what}").format(
+                line=line, what=odd[0]), "nul-byte", odd[1], line=line)]
+        return [_issue(base, _("the file is {what}").format(what=odd[0]), "not-text", odd[1],
+                       line=1)]
     if facts.encoding_error and facts.bom and encoding != "utf-8":
         return [_issue(
-            base, f"the file starts with a UTF-8 byte order mark but is not {encoding}: "
-            f"{facts.encoding_error}", "encoding-mismatch",
-            "Re-save the file without the mark, or as UTF-8 throughout.",
+            base, _("the file starts with a UTF-8 byte order mark but is not {encoding}: "
+                    "{error}").format(encoding=encoding, error=facts.encoding_error),
+            "encoding-mismatch", _("Re-save the file without the mark, or as UTF-8 throughout."),
             line=facts.encoding_line)]
     if facts.encoding_error and facts.bom:
         return [_issue(
-            base, "the file starts with a UTF-8 byte order mark but the rest is not UTF-8 "
-            f"({facts.encoding_error}): two encodings mixed", "encoding-mismatch",
-            "Re-save the whole file as UTF-8 (an editor that added the mark to a cp1252 "
-            "file did this); declaring cp1252 would turn the mark into 'ï»¿' in the header.",
-            line=facts.encoding_line)]
+            base, _("the file starts with a UTF-8 byte order mark but the rest is not UTF-8 "
+                    "({error}): two encodings mixed").format(error=facts.encoding_error),
+            "encoding-mismatch",
+            _("Re-save the whole file as UTF-8 (an editor that added the mark to a cp1252 "
+              "file did this); declaring cp1252 would turn the mark into 'ï»¿' in the "
+              "header."), line=facts.encoding_line)]
     if facts.encoding_error:
         guess = "utf-8" if facts.looks_utf8 else "cp1252"
-        bad = re.search(r"byte 0x([0-9a-f]{2})", facts.encoding_error)
+        bad = re.search(r"0x([0-9a-f]{2})", facts.encoding_error)
         if not facts.looks_utf8 and bad and bytes.fromhex(bad.group(1)) in (
                 b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"):  # not characters in cp1252
             guess = ""
         if not guess:
             return [_issue(
-                base, f"the file is not encoded in {encoding} as declared, nor in cp1252: "
-                f"{facts.encoding_error}", "encoding-mismatch",
-                "Find out the file's encoding (`file -i FILE`) and declare it with "
-                "`dialect: {encoding: ...}`, or re-save it as UTF-8.",
+                base, _("the file is not encoded in {encoding} as declared, nor in cp1252: "
+                        "{error}").format(encoding=encoding, error=facts.encoding_error),
+                "encoding-mismatch",
+                _("Find out the file's encoding (`file -i FILE`) and declare it with "
+                  "`dialect: {encoding: ...}`, or re-save it as UTF-8."),
                 line=facts.encoding_line)]
         return [_issue(
-            base, f"the file is not encoded in {encoding} as declared: {facts.encoding_error}",
-            "encoding-mismatch",
-            f"Declare `dialect: {{encoding: {guess}}}` in the manifest, or re-save the file "
-            f"as {encoding}.", line=facts.encoding_line)]
+            base, _("the file is not encoded in {encoding} as declared: {error}").format(
+                encoding=encoding, error=facts.encoding_error), "encoding-mismatch",
+            _("Declare `dialect: {{encoding: {guess}}}` in the manifest, or re-save the file "
+              "as {encoding}.").format(guess=guess, encoding=encoding),
+            line=facts.encoding_line)]
     return []
 
 
@@ -280,16 +294,16 @@ def precheck(schema: dict[str, Any], dialect: dict[str, Any], base: dict[str, An
     call it, so a file that cannot be read gets the same one finding whichever path runs."""
     encoding = normalise_encoding(dialect.get("encoding"))
     if facts.size == 0:
-        return [_issue(base, "the file is empty", "empty-file",
-                       "Export the data again: the file has no header and no rows.")], "", ""
+        return [_issue(base, _("the file is empty"), "empty-file",
+                       _("Export the data again: the file has no header and no rows."))], "", ""
     wrong = text_problems(base, facts, encoding)
     if wrong:
         return wrong, "", ""
     if encoding in ("cp1252", "iso8859-1", "latin-1", "iso8859-15") and facts.looks_utf8:
         return [_issue(
-            base, f"the file is declared {encoding} but its accented characters are UTF-8 "
-            "(they would read as 'Ã©')", "encoding-mismatch",
-            "Declare `dialect: {encoding: utf-8}` in the manifest.",
+            base, _("the file is declared {encoding} but its accented characters are UTF-8 "
+                    "(they would read as 'Ã©')").format(encoding=encoding), "encoding-mismatch",
+            _("Declare `dialect: {encoding: utf-8}` in the manifest."),
             line=facts.non_ascii_line)], "", ""
     if encoding == "utf-8" and facts.bom:
         encoding = "utf-8-sig"
@@ -304,12 +318,15 @@ def precheck(schema: dict[str, Any], dialect: dict[str, Any], base: dict[str, An
         shown = {"\t": "\\t"}.get(delimiter, delimiter)
         if found:
             other = {"\t": "\\t"}.get(found[0], found[0])
-            hint = f"Declare `dialect: {{delimiter: \"{other}\"}}` in the manifest."
-            msg = (f"the file's delimiter looks like '{other}', but the manifest declares "
-                   f"'{shown}' (header: {header[:80]!r})")
+            hint = _("Declare `dialect: {{delimiter: \"{other}\"}}` in the manifest.").format(
+                other=other)
+            msg = _("the file's delimiter looks like '{other}', but the manifest declares "
+                    "'{shown}' (header: {header!r})").format(other=other, shown=shown,
+                                                             header=header[:80])
         else:
-            hint = "Check the file's delimiter and the schema's field list."
-            msg = f"the header has no '{shown}' delimiter but the schema has {n_fields} fields"
+            hint = _("Check the file's delimiter and the schema's field list.")
+            msg = _("the header has no '{shown}' delimiter but the schema has {n} fields").format(
+                shown=shown, n=n_fields)
         return [_issue(base, msg, "delimiter-mismatch", hint, line=1)], "", ""
     return [], encoding, delimiter
 
@@ -387,7 +404,7 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         row = getattr(err, "row_number", None)
         fname = getattr(err, "field_name", None) or getattr(err, "label", None)
         if isinstance(err, CustomCheckError):
-            issues.append(_issue(base, err.note, err.code, _CHECK_HINT, row=row,
+            issues.append(_issue(base, err.note, err.code, check_hint(), row=row,
                                  field=err.field_name, line=row))
             continue
         if err.type in messages.DATA_ERRORS:
@@ -416,7 +433,13 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
 #: header errors Frictionless raises that headers.py already reported
 _HEADER_CODES = {"missing-label", "extra-label", "unmatched-header", "blank-label",
                  "duplicate-label", "incorrect-label", "blank-header"}
-_CHECK_HINT = "Fix the value: the schema's custom check (run by data.gouv.fr too) rejects it."
+_CHECK_HINT = N_("Fix the value: the schema's custom check (run by data.gouv.fr too) rejects "
+                 "it.")
+
+
+def check_hint() -> str:
+    """The hint of a custom-check error, in the current language (both paths give it)."""
+    return _(_CHECK_HINT)
 
 #: frictionless error types that are about the Table Schema rather than the data rows
 _SCHEMA_CODES = {"schema-error", "field-error", "foreign-key", "foreign-key-error"}

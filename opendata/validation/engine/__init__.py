@@ -45,16 +45,20 @@ BLOCK_SIZE = 1 << 20
 #: a record longer than this is reported, not read (a missing line break or quote)
 MAX_RECORD = 64 << 20
 _BAD = {
-    "nul-byte": ("line {line} holds a NUL byte: this is binary data, not CSV text; the "
-                 "rows from there on are not checked",
-                 "Export the file again as text (UTF-8 CSV); if it is UTF-16, re-save it "
-                 "as UTF-8."),
-    "unclosed-quote": ("a quoted field opens on line {line} and is never closed: the rest of "
-                       "the file would be read as one value, so it is not checked",
-                       "Close the quote, or export the file again (it may be truncated)."),
-    "record-too-long": ("the record starting on line {line} is longer than 64 MiB (no line "
-                        "break, or a quote never closed): it is not checked",
-                        "Check the file's line breaks and quotes, or export it again."),
+    "nul-byte": (messages.N_("line {line} holds a NUL byte: this is binary data, not CSV "
+                             "text; the rows from there on are not checked"),
+                 messages.N_("Export the file again as text (UTF-8 CSV); if it is UTF-16, "
+                             "re-save it as UTF-8.")),
+    "unclosed-quote": (messages.N_("a quoted field opens on line {line} and is never closed: "
+                                   "the rest of the file would be read as one value, so it is "
+                                   "not checked"),
+                       messages.N_("Close the quote, or export the file again (it may be "
+                                   "truncated).")),
+    "record-too-long": (messages.N_("the record starting on line {line} is longer than 64 MiB "
+                                    "(no line break, or a quote never closed): it is not "
+                                    "checked"),
+                        messages.N_("Check the file's line breaks and quotes, or export it "
+                                    "again.")),
 }
 
 
@@ -432,7 +436,7 @@ class _Run:
                 code, line = self.bad
                 message, hint = _BAD[code]
                 self._add(first_row + rows, 1 << 30, _issue(
-                    self.base, message.format(line=line), code, hint,
+                    self.base, messages._(message).format(line=line), code, messages._(hint),
                     row=first_row + rows, line=line), code, None)
                 self.findings[-1] = (first_row + rows, 1 << 20, 0, 0, self.findings[-1][4])
         finally:
@@ -447,9 +451,8 @@ class _Run:
         total = sum(self.counts.values())
         counts = [{"field": f, "code": c, "count": k} for (f, c), k in self.counts.items() if k]
         if not total and rows == 0 and self.header:
-            issues.append(_issue(self.base, "the file has a header but no data rows",
-                                 "no-rows", "Add the data rows, or remove the resource "
-                                 "until it has data.", line=2))
+            issues.append(_issue(self.base, messages.text("no-rows"), "no-rows",
+                                 messages.hint("no-rows"), line=2))
         return EngineResult(rows, issues, truncated=len(self.findings) > self.limit,
                             error_counts=counts,
                             error_total=total or sum(i.severity == "error" for i in issues))
@@ -459,7 +462,9 @@ class _Run:
         path's RulesCheck runs after the baseline check)."""
         import polars as pl
 
-        from opendata.validation.tabular import _CHECK_HINT
+        from opendata.validation.tabular import check_hint
+
+        _CHECK_HINT = check_hint()  # in the current language, once per batch
 
         for r, rule in enumerate(self.rules):
             if rule.stopped:
