@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -157,27 +158,62 @@ def test_french_formats_read_in_french():
 
 # -- the gettext catalogs --------------------------------------------------------------------
 
-def test_every_message_has_a_french_translation_with_the_same_placeholders():
+def code_messages() -> set[str | tuple[str, ...]]:
+    """Every message id the code says: the literal arguments of ``_``, ``N_`` and
+    ``ngettext`` calls anywhere in opendata/, found by Babel's extractor (the one
+    scripts/update-messages runs)."""
+    from babel.messages.extract import extract_from_dir
+
+    package = Path(messages.__file__).resolve().parents[1]
+    return {msgid for _file, _line, msgid, _comments, _context in extract_from_dir(
+        str(package), method_map=[("**.py", "python")],
+        keywords={"_": None, "N_": None, "ngettext": (1, 2)}, comment_tags=())}
+
+
+def test_every_message_of_the_code_has_a_french_translation():
     with PO.open("rb") as fh:
-        catalog = {m.id: m.string for m in read_po(fh) if m.id}
-    templates = set(MESSAGES.values()) | set(HINTS.values())
-    untranslated = [t for t in templates if not catalog.get(t)]
+        po = {m.id: m for m in read_po(fh) if m.id}
+    said = code_messages()
+    assert set(MESSAGES.values()) | set(HINTS.values()) <= said  # the extractor sees them
+    missing = sorted(map(str, said - set(po)))
+    assert missing == [], "run scripts/update-messages and translate these"
+    untranslated = sorted(str(m) for m in said if po[m].fuzzy or not all(
+        po[m].string if isinstance(po[m].string, tuple) else [po[m].string]))
     assert untranslated == []
-    for template in templates:
-        assert placeholders(catalog[template]) == placeholders(template), template
-    # and nothing in the .po that the code no longer says, but the date units and the like
-    source = (LOCALE_DIR.parent / "messages.py").read_text(encoding="utf-8")
-    source += (LOCALE_DIR.parent / "report.py").read_text(encoding="utf-8")
-    stale = [m for m in catalog if m not in templates and f'N_("{m}")' not in source]
-    assert stale == []
+    for msgid in said:
+        english = msgid if isinstance(msgid, tuple) else (msgid,)
+        french = po[msgid].string if isinstance(msgid, tuple) else (po[msgid].string,)
+        assert {n for t in french for n in placeholders(t)} == {
+            n for t in english for n in placeholders(t)}, msgid
+    # and nothing in the .po that the code no longer says
+    assert sorted(map(str, set(po) - said)) == []
+
+
+def test_no_user_facing_text_left_outside_the_catalog():
+    """The families that used to be English only go through gettext: one text of each is
+    among the extracted messages (so in the French catalog, by the test above)."""
+    said = {m for m in code_messages() if isinstance(m, str)}
+    for text in ("required column {name!r} is missing",                  # headers
+                 "the value `{a}` of column {column} should be {op} the value `{b}` of "
+                 "column {column2}",                                     # custom checks
+                 "the file is empty",                                    # pre-read checks
+                 "data.gouv.fr quality: criterion '{name}' not met (predicted score "
+                 "{score}/{max})",                                       # quality
+                 "schema file {file} not found",                         # schema files
+                 "{field}: {kind}, kept as text",                        # infer
+                 "declare it on a resource of dataset.yaml:"):           # schemas
+        assert text in said, text
 
 
 def test_shipped_mo_is_compiled_from_the_po():
+    def frozen(value):  # a plural's forms: a tuple from the .po, a list from the .mo
+        return tuple(value) if isinstance(value, list | tuple) else value
+
     with PO.open("rb") as fh:
-        po = {m.id: m.string for m in read_po(fh) if m.id}
+        po = {frozen(m.id): frozen(m.string) for m in read_po(fh) if m.id}
     with MO.open("rb") as fh:
-        mo = {m.id: m.string for m in read_mo(fh) if m.id}
-    assert mo == po, "run: pybabel compile -D opendata -d opendata/validation/locale"
+        mo = {frozen(m.id): frozen(m.string) for m in read_mo(fh) if m.id}
+    assert mo == po, "run scripts/update-messages"
 
 
 def test_translations_are_french_not_copies():
