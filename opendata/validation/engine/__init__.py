@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,59 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         raise
 
 
+#: batches read ahead of the checks: each is ~1 MiB of text, so memory stays bounded
+READ_AHEAD = 2
+
+
+def _read_ahead(batches: Iterator[Any]) -> Iterator[Any]:
+    """``batches``, produced on a second thread while this one checks the previous ones.
+
+    Reading (transcoding, pyarrow's parse, the copy into polars) and checking (polars,
+    DuckDB) each take about half of a file's time, and both release the GIL for most of
+    it: on two cores they overlap.  The order is kept (one queue); an exception of the
+    reader (a HandBack) is raised here, in order; if the checks stop early, the reader
+    stops at its next batch."""
+    import queue
+    import threading
+
+    done = object()
+    out: queue.Queue[Any] = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+            return
+        put(done)
+
+    reader = threading.Thread(target=produce, name="opendata-engine-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = out.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
 class _Run:
     """One file through the engine."""
 
@@ -362,6 +416,16 @@ class _Run:
                 raise HandBack("rows with extra or missing cells")
             yield table
 
+    def _frames(self, width: int):
+        """The batches as polars frames (the conversion copies the strings: it belongs
+        to the reading thread)."""
+        import polars as pl
+
+        for table in self._batches(width):
+            df = pl.from_arrow(table)
+            assert isinstance(df, pl.DataFrame)
+            yield df
+
     # checking -----------------------------------------------------------------------
 
     def run(self, pre: list[Issue]) -> EngineResult:
@@ -389,9 +453,7 @@ class _Run:
         pk_none: list[int] = []
         pk_none_total = 0
         try:
-            for batch in self._batches(n):
-                df = pl.from_arrow(batch)
-                assert isinstance(df, pl.DataFrame)
+            for df in _read_ahead(self._frames(n)):
                 if skip_header:
                     df = df.slice(1)
                     skip_header = False
