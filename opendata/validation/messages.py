@@ -113,6 +113,10 @@ MESSAGES: dict[str, str] = {
     "unique-error": N_("the same value is in row {previous}: values of this field must be "
                        "unique"),
     "no-rows": N_("the file has a header but no data rows"),
+    "foreign-key": N_("{value} ({fields}) has no match in {resource} ({reference}): the "
+                      "foreign key points at a row that does not exist"),
+    "key-type-unsupported": N_("`{what}` over a field of type {type} is not checked: the "
+                               "reference validator cannot compare lists and objects"),
     # manifests
     "duplicate-name": N_("dataset name {name!r} is already used by {other}"),
     "unknown-field": N_("unknown field {key!r}"),
@@ -215,6 +219,10 @@ HINTS: dict[str, str] = {
                          "in the field's own format (numbers with `.` as decimal mark, dates "
                          "as the field's format)."),
     "no-rows": N_("Add the data rows, or remove the resource until it has data."),
+    "foreign-key": N_("Fix the value, or add the row it refers to in the referenced table: "
+                      "every value here must be one of its keys."),
+    "key-type-unsupported": N_("The file's other checks ran; to have this one checked, key "
+                               "the table on a text or number field."),
     "schema-unknown-one": N_("Did you mean {close}? Write `{line}`."),
     "schema-unknown-many": N_("Did you mean {close}? For the first, write `{line}`."),
     "schema-unknown-none": N_("`opendata schemas search WORDS` finds a schema by its "

@@ -21,6 +21,13 @@ from opendata.validation import messages
 from opendata.validation.custom_checks import CustomCheckError, RulesCheck, build_rules
 from opendata.validation.headers import match_header, parse_header
 from opendata.validation.messages import N_, _
+from opendata.validation.references import (
+    Reference,
+    drop_unhashable_keys,
+    foreign_key_issue_text,
+    referenced_names,
+    unhashable_issue,
+)
 from opendata.validation.report import Issue
 
 CHUNK = 1 << 20
@@ -334,16 +341,18 @@ def precheck(schema: dict[str, Any], dialect: dict[str, Any], base: dict[str, An
 def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[str, Any],
                    *, dataset: str, resource: str, facts: FileFacts | None = None,
                    fmt: str = "csv", columns: dict[str, Any] | None = None,
-                   published: str | None = None, schema_label: str = "the schema"
-                   ) -> TableResult:
+                   published: str | None = None, schema_label: str = "the schema",
+                   references: dict[str, Reference] | None = None) -> TableResult:
     """Validate ``file`` against ``schema``; every problem becomes an :class:`Issue`.
 
     ``columns`` is the manifest's header policy (``extra``: warning/error/ignore,
     ``ignore_case``). ``published`` names the national schema (``scdl/subventions 2.1.1``)
     when the resource declares one: the file is then judged as data.gouv.fr judges it, and
     dialect overrides that change how values parse are not applied (they are reported).
+    ``references`` are the dataset's other resources, by name, that the schema's
+    ``foreignKeys`` point at.
     """
-    from frictionless import Checklist, Dialect, Resource, Schema, formats
+    from frictionless import Checklist, Package, Resource, Schema
     from frictionless import errors as ferrors
 
     base = {"file": rel, "dataset": dataset, "resource": resource}
@@ -371,22 +380,14 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     rules, problems = build_rules(schema, schema_label)
     issues += [_issue(base, p.message, p.code, p.hint, severity=p.severity) for p in problems]
 
-    control = formats.CsvControl(delimiter=delimiter)
-    if "quoteChar" in dialect:
-        control.quote_char = dialect["quoteChar"]
-    if "skipInitialSpace" in dialect:
-        control.skip_initial_space = dialect["skipInitialSpace"]
-    fdialect = Dialect(controls=[control])
-    if ignore_case:
-        fdialect.header_case = False
-    if dialect.get("header") is False:
-        fdialect.header = False
-    if "headerRows" in dialect:
-        fdialect.header_rows = list(dialect["headerRows"])
-    if "commentChar" in dialect:
-        fdialect.comment_char = dialect["commentChar"]
+    fdialect = _frictionless_dialect(dialect, delimiter, ignore_case)
+    # Frictionless keeps keys in a dict: a list or dict value crashes it; such keys are
+    # left out here, each reported, and the rest of the file is checked
+    keyed, dropped = drop_unhashable_keys(schema)
+    issues += [Issue(**unhashable_issue(base, what, ftype), line=1, severity="warning")
+               for what, ftype in dropped]
     try:
-        fschema = Schema.from_descriptor(_prepare_schema(schema, dialect, by_name=by_name,
+        fschema = Schema.from_descriptor(_prepare_schema(keyed, dialect, by_name=by_name,
                                                          published=bool(published)))
     except Exception as exc:  # frictionless raises its own FrictionlessException
         return TableResult(None, [_issue(base, f"the Table Schema {schema_label} is invalid: "
@@ -394,8 +395,22 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
                                          f"Fix {schema_label}.")])
     res = Resource(path=file.name, basepath=str(file.parent), schema=fschema,
                    dialect=fdialect, encoding=encoding, format="csv")
+    if fschema.foreign_keys:
+        # a foreign key names resources: this one by its manifest name (a self-reference
+        # may spell it), the others in a package beside it
+        res.name = resource
+        others = [_reference_resource(references[n]) for n in referenced_names(
+            keyed, resource) if references and n in references]
+        if others or any((fk.get("reference") or {}).get("resource") not in ("", resource)
+                         for fk in fschema.foreign_keys):
+            Package(resources=[res, *others])
     checklist = Checklist(checks=[RulesCheck(rules=rules)]) if rules else None
-    report = res.validate(checklist, limit_errors=LIMIT_ERRORS)
+    try:
+        report = res.validate(checklist, limit_errors=LIMIT_ERRORS)
+    except TypeError as exc:  # a key over a list or dict in a referenced file
+        return TableResult(None, issues + [_issue(
+            base, f"{schema_label}: a key cannot be checked ({exc})", "key-type-unsupported",
+            messages.hint("key-type-unsupported"))])
     task = report.tasks[0]
     rows = task.stats.get("rows")
     for err in task.errors:
@@ -403,6 +418,13 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             continue  # headers.py judged the header, in Validata's terms
         row = getattr(err, "row_number", None)
         fname = getattr(err, "field_name", None) or getattr(err, "label", None)
+        if err.type == "foreign-key":
+            msg, hint = foreign_key_issue_text(
+                list(err.field_cells), list(err.field_names), err.reference_name,
+                list(err.reference_field_names), resource)
+            issues.append(_issue(base, msg, err.type, hint, row=row,
+                                 field=", ".join(err.field_names), line=row))
+            continue
         if isinstance(err, CustomCheckError):
             issues.append(_issue(base, err.note, err.code, check_hint(), row=row,
                                  field=err.field_name, line=row))
@@ -428,6 +450,44 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         issues.append(_issue(base, messages.text("no-rows"), "no-rows", messages.hint("no-rows"),
                              line=2))
     return TableResult(rows, issues, truncated=len(task.errors) >= LIMIT_ERRORS)
+
+
+def _frictionless_dialect(dialect: dict[str, Any], delimiter: str, ignore_case: bool = False
+                          ) -> Any:
+    """The manifest's dialect as Frictionless' Dialect."""
+    from frictionless import Dialect, formats
+
+    control = formats.CsvControl(delimiter=delimiter)
+    if "quoteChar" in dialect:
+        control.quote_char = dialect["quoteChar"]
+    if "skipInitialSpace" in dialect:
+        control.skip_initial_space = dialect["skipInitialSpace"]
+    fdialect = Dialect(controls=[control])
+    if ignore_case:
+        fdialect.header_case = False
+    if dialect.get("header") is False:
+        fdialect.header = False
+    if "headerRows" in dialect:
+        fdialect.header_rows = list(dialect["headerRows"])
+    if "commentChar" in dialect:
+        fdialect.comment_char = dialect["commentChar"]
+    return fdialect
+
+
+def _reference_resource(ref: Reference) -> Any:
+    """A referenced resource as Frictionless reads it for a foreign key's lookup."""
+    from frictionless import Resource, Schema
+
+    encoding = normalise_encoding(ref.dialect.get("encoding"))
+    if encoding == "utf-8" and ref.file.read_bytes()[:3] == codecs.BOM_UTF8:
+        encoding = "utf-8-sig"
+    delimiter = ref.dialect.get("delimiter", "\t" if ref.fmt == "tsv" else ",")
+    by_name = bool(ref.dialect.get("header", True)) and "headerRows" not in ref.dialect
+    keyed, _ = drop_unhashable_keys(ref.descriptor)
+    schema = Schema.from_descriptor(_prepare_schema(keyed, ref.dialect, by_name=by_name))
+    return Resource(path=ref.file.name, basepath=str(ref.file.parent), name=ref.name,
+                    schema=schema, dialect=_frictionless_dialect(ref.dialect, delimiter),
+                    encoding=encoding, format="csv")
 
 
 #: header errors Frictionless raises that headers.py already reported
