@@ -117,8 +117,6 @@ def not_covered(schema: dict[str, Any], dialect: dict[str, Any], fmt: str) -> st
         return f"dialect {', '.join(sorted(extra))}"
     if dialect.get("headerRows", [1]) != [1]:
         return "headerRows other than [1]"
-    if schema.get("foreignKeys"):
-        return "foreignKeys"
     fields = schema.get("fields") or []
     if not fields:
         return "a schema without fields"
@@ -148,7 +146,8 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
                    *, dataset: str, resource: str, facts: FileFacts | None = None,
                    fmt: str = "csv", columns: dict[str, Any] | None = None,
                    published: str | None = None, schema_label: str = "the schema",
-                   max_findings: int = LIMIT_ERRORS) -> EngineResult:
+                   max_findings: int = LIMIT_ERRORS,
+                   references: dict[str, Any] | None = None) -> EngineResult:
     """Validate ``file`` against ``schema`` in columns; the arguments are the reference
     path's (:func:`opendata.validation.tabular.validate_table`).
 
@@ -187,6 +186,7 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     run = _Run(file, base, schema, dialect, encoding, delimiter, max_findings,
                by_name=by_name, published=bool(published), rules=rules)
     try:
+        run.references = references  # the resources its foreign keys point at
         return run.run(issues)
     except RuntimeError as exc:
         # DuckDB turns Ctrl-C during a query into RuntimeError("Query interrupted"):
@@ -304,6 +304,8 @@ class _Run:
         self.dup_rows: dict[int, set[int]] = {}
         self.counts: dict[tuple[str | None, str], int] = {}
         self._orders = {}
+        self.references: dict[str, Any] | None = None
+        self.fks: Any = None  # foreign_keys.ForeignKeys, when the schema has any
 
     # reading ------------------------------------------------------------------------
 
@@ -439,6 +441,10 @@ class _Run:
             self._header(labels)
         if len(labels) != n:
             raise HandBack("header and schema have different numbers of columns")
+        if self.fschema.foreign_keys:
+            from opendata.validation.engine.foreign_keys import ForeignKeys
+
+            self.fks = ForeignKeys.start(self, self.references)
         store = None
         if self.pk or self.uniques:
             from opendata.validation.engine.keys import KeyStore
@@ -474,6 +480,8 @@ class _Run:
                     self._collect(df, results, blank, row_no)
                 if self.rules:
                     self._custom(df, row_no, start)
+                if self.fks is not None:
+                    self.fks.add(df, row_no)
                 if store is not None:
                     for i in self.uniques:
                         key = results[i][2]
@@ -494,6 +502,8 @@ class _Run:
                             [pl.col(c).is_null() for c in cols])))
             if store is not None:
                 self._keys(store, pk_none, pk_none_total)
+            if self.fks is not None:
+                self.fks.finish()
             if self.bad:
                 code, line = self.bad
                 message, hint = _BAD[code]
@@ -504,6 +514,8 @@ class _Run:
         finally:
             if store is not None:
                 store.close()
+            if self.fks is not None:
+                self.fks.close()
         self.findings.sort(key=self._rank)
         issues = pre + [f[4] for f in self.findings[: self.limit]]
         for issue in pre:
@@ -612,7 +624,8 @@ class _Run:
         self.counts[(fname, code)] = self.counts.get((fname, code), 0) + 1
         self.findings.append((row, 0, 0, seq, issue))
 
-    def _order(self, dups: frozenset[int]) -> dict[int, int]:
+    def _order(self, dups: frozenset[int], access: tuple[bool, int | None] | None = None
+               ) -> dict[int, int]:
         """The order Frictionless reports a row's cell errors in.  Its row reads a field
         on first access: the unique fields first (each on its own), then the primary key's;
         the first duplicate found makes it read every remaining field in schema order."""
@@ -632,21 +645,29 @@ class _Run:
                     take(i)
         for p in self.pk:
             take(p)
+        if access is not None and not full and not access[0]:
+            # then each foreign key's fields, up to the first key the row breaks
+            for group in self.fks.groups:
+                for f in group.fields:
+                    take(f)
+                if group.index == access[1]:
+                    break
         for i in range(len(self.checks)):
             take(i)
         return {f: k for k, f in enumerate(order)}
 
     def _rank(self, entry: tuple[int, int, int, int, Issue]) -> tuple[int, int, int, int]:
         row, kind, index, seq, _ = entry
-        if kind == 0 and row and (self.uniques or self.pk):
+        if kind == 0 and row and (self.uniques or self.pk or self.fks is not None):
             dups = frozenset(u for u in self.uniques if row in self.dup_rows.get(u, ()))
-            cached = self._orders.get(dups)
+            access = self.fks.access(row) if self.fks is not None else None
+            cached = self._orders.get((dups, access))
             if cached is None:
-                cached = self._orders[dups] = self._order(dups)
+                cached = self._orders[(dups, access)] = self._order(dups, access)
             index = cached[index]
         return row, kind, index, seq
 
-    _orders: dict[frozenset[int], dict[int, int]] = {}
+    _orders: dict[Any, dict[int, int]] = {}
 
     def _count(self, results: list[Any], blank: Any, not_blank: Any) -> None:
         nb = int(blank.sum())
