@@ -106,4 +106,5 @@ SPATIAL_LEVELS: dict[str, str] = {
     "commune": "http://id.insee.fr/geo/commune/",
 }
 
-TABULAR_FORMATS = frozenset({"csv", "tsv"})
+#: formats validated against their Table Schema (a spreadsheet through one sheet)
+TABULAR_FORMATS = frozenset({"csv", "tsv", "xlsx", "ods"})

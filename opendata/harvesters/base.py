@@ -40,7 +40,7 @@ from opendata.harvesters.http import DryRunSkip, HttpClient
 from opendata.harvesters.targets import Target, load_target
 from opendata.packages.collections import list_packs
 from opendata.packages.packs import build_pack, pack_identifier
-from opendata.validation.normalise import published_file
+from opendata.validation.normalise import published_file, published_format
 from opendata.validation.report import ValidationReport
 from opendata.validation.validator import validate
 
@@ -341,8 +341,10 @@ class Portal(ABC):
                 except SchemaRefError:
                     schema = None
             item = DesiredResource(name=res.name, title=res.title,
-                                   description=res.description, format=res.format,
-                                   mediatype=res.mediatype, type=res.type, schema=schema)
+                                   description=res.description,
+                                   format=published_format(res)[0],
+                                   mediatype=published_format(res)[1], type=res.type,
+                                   schema=schema)
             if res.file is not None:
                 file = self._published_file(res)
                 item.sha256 = source_sha256(file)

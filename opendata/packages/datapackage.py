@@ -11,7 +11,7 @@ from typing import Any
 from opendata.catalog.manifests import Catalog, Dataset
 from opendata.catalog.schemas import SchemaRefError, resolve_schema
 from opendata.checksums import source_sha256
-from opendata.validation.normalise import published_file
+from opendata.validation.normalise import published_file, published_format, published_path
 
 
 def frictionless_dialect(dialect: dict[str, Any]) -> dict[str, Any]:
@@ -29,17 +29,17 @@ def resource_descriptor(catalog: Catalog, ds: Dataset, index: int) -> dict[str, 
         desc["description"] = res.description
     file = published_file(catalog.root, res)
     if file is not None:
-        desc["path"] = res.path
+        desc["path"] = published_path(res)  # a sheet published as CSV: NAME.csv
         desc["bytes"] = file.stat().st_size
         desc["hash"] = "sha256:" + source_sha256(file)
     else:
         desc["path"] = res.url
-    desc["format"] = res.format
-    if res.mediatype:
-        desc["mediatype"] = res.mediatype
+    desc["format"], mediatype = published_format(res)
+    if mediatype:
+        desc["mediatype"] = mediatype
     # a normalised copy is UTF-8 with `,`: the manifest's dialect described the original
     dialect = {} if file is not None and file != res.file else res.dialect
-    if res.is_tabular:
+    if res.is_tabular and desc["format"] in ("csv", "tsv"):
         desc["profile"] = "tabular-data-resource"
         desc["encoding"] = dialect.get("encoding", "utf-8")
         fd = frictionless_dialect(dialect)

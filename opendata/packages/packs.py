@@ -47,7 +47,7 @@ from opendata.packages.zipfiles import (
     catalog_commit,
     write_zip,
 )
-from opendata.validation.normalise import published_file
+from opendata.validation.normalise import published_file, published_path
 from opendata.validation.report import Issue, ValidationReport
 
 LOCK_NAME = "pack.lock.json"
@@ -141,7 +141,7 @@ def _dataset_parts(catalog: Catalog, ds: Dataset, prefix: str = ""
         if res.file is None or not res.path:
             lock_res.append({"name": res.name, "url": res.url})
             continue
-        rel = PurePosixPath(res.path.replace("\\", "/")).as_posix()
+        rel = PurePosixPath(str(published_path(res)).replace("\\", "/")).as_posix()
         if not prefix and rel in RESERVED:
             raise ValidationFailed(
                 f"{catalog.rel(ds.manifest)}: resource file {rel!r} has the name of a file "

@@ -70,11 +70,11 @@ def dataset_readme(catalog: Catalog, ds: Dataset, descriptor: dict[str, Any]) ->
         if res.description:
             out += [res.description.strip(), ""]
         where = res_desc.get("path")
-        line = f"- Fichier : `{where}` ({res.format.upper()}"
+        line = f"- Fichier : `{where}` ({str(res_desc.get('format', res.format)).upper()}"
         if "bytes" in res_desc:
             line += f", {res_desc['bytes']} octets"
         out.append(line + ")")
-        if res.is_tabular:
+        if res.is_tabular and res_desc.get("format") in ("csv", "tsv"):
             dialect = res.dialect
             out.append(f"- Séparateur `{dialect.get('delimiter', ',')}`, encodage "
                        f"`{res_desc.get('encoding', 'utf-8')}`"

@@ -25,7 +25,7 @@ from opendata.catalog.scaffold import SCHEMAS_PATH, copy_schemas
 from opendata.errors import OutputError, UsageError, output_error
 from opendata.packages.datapackage import package_descriptor
 from opendata.packages.packs import write_packs
-from opendata.validation.normalise import published_file
+from opendata.validation.normalise import published_file, published_path
 from opendata.validation.report import ValidationReport, render_html, render_markdown
 from opendata.validation.validator import Progress, validate
 
@@ -101,7 +101,7 @@ def write_datapackages(catalog: Catalog, report: ValidationReport, dist: Path) -
         desc = package_descriptor(catalog, ds)
         for res in ds.resources:
             if res.file is not None and res.path:
-                target = folder / res.path
+                target = folder / str(published_path(res))
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(published_file(catalog.root, res) or res.file, target)
         out.append(write_json(folder / "datapackage.json", desc))

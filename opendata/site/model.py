@@ -23,6 +23,7 @@ from opendata.gitinfo import FileDates
 from opendata.packages.texts import citation
 from opendata.site.history import Commit
 from opendata.site.preview import Preview, read_preview
+from opendata.validation.normalise import is_sheet
 from opendata.validation.report import ValidationReport
 
 #: Where each kind of file goes inside the site (shared by both languages).
@@ -207,7 +208,7 @@ def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: Validati
             except SchemaRefError:
                 fields = []
         preview = None
-        if res.is_tabular and res.file is not None and with_preview:
+        if res.is_tabular and res.file is not None and with_preview and not is_sheet(res):
             preview = read_preview(res.file, res.dialect, res.format, preview_rows, fields)
         if res.is_tabular or fields:
             tables.append(TableView(

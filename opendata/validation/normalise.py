@@ -9,6 +9,11 @@ schema, and publishes the copy instead of the original (which stays in git as it
 
 The copy is content-addressed (hash of the source, the schema and the dialect), so ``build``
 and a later ``publish`` write and reuse the very same bytes.
+
+Spreadsheets (``xlsx``, ``ods``) are always checked through such a copy: the sheet the
+manifest names (``sheet``, from its ``header_row``) written as UTF-8 CSV, typed cells in
+the schema's formats.  With ``normalise: true`` that CSV is also what is published, under
+the spreadsheet's name with ``.csv``, so portals and packs get an open format.
 """
 
 from __future__ import annotations
@@ -39,6 +44,85 @@ class NormalisedCopy:
     source: Path
     file: Path
     rows: int
+
+
+def is_sheet(res: Resource) -> bool:
+    """Whether ``res`` is a spreadsheet, read through the CSV copy of one sheet."""
+    from opendata.validation.engine.sheets import SHEET_FORMATS
+
+    return res.format in SHEET_FORMATS
+
+
+def sheet_options(raw: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``sheet`` and ``header_row`` (what the sheet's CSV copy depends on)."""
+    return {"sheet": raw.get("sheet"), "header_row": raw.get("header_row")}
+
+
+def sheet_copy(root: Path, source: Path, descriptor: dict[str, Any], raw: dict[str, Any],
+               base: dict[str, Any]) -> Any:
+    """The CSV copy of the sheet ``raw`` names (a :class:`~.engine.sheets.SheetCsv`: the
+    copy, or the one finding saying why there is none), written once and reused."""
+    from opendata.validation.engine.sheets import SheetCsv, sheet_to_csv
+
+    options = sheet_options(raw)
+    target = copy_path(root, source, descriptor, {"sheet": options})
+    facts = target.with_suffix(".json")
+    if target.is_file() and facts.is_file():
+        try:
+            known = json.loads(facts.read_text(encoding="utf-8"))
+            return SheetCsv(target, int(known["rows"]), offset=int(known["offset"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a broken note: write the copy again
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".csv")
+        os.close(fd)
+        made = sheet_to_csv(source, Path(tmp), sheet=options["sheet"], schema=descriptor,
+                            base=base, header_row=options["header_row"])
+        if made.csv is None:
+            return made
+        os.replace(tmp, target)
+        facts.write_text(json.dumps({"rows": made.rows, "offset": made.offset}),
+                         encoding="utf-8")
+        return SheetCsv(target, made.rows, offset=made.offset)
+    except OSError as exc:
+        raise NormaliseError(f"cannot write the CSV copy {target}: {exc.strerror}",
+                             "Check that the catalog folder is writable and the disk has room."
+                             ) from None
+    finally:
+        if tmp is not None and Path(tmp).exists():
+            Path(tmp).unlink()
+
+
+def checked_file(root: Path, res: Resource, descriptor: dict[str, Any]
+                 ) -> tuple[Path | None, dict[str, Any]]:
+    """The file validation checks for ``res`` and its dialect: a spreadsheet's sheet copy,
+    the normalised copy, or the file itself (None when a sheet cannot be read)."""
+    assert res.file is not None
+    if is_sheet(res):
+        made = sheet_copy(root, res.file, descriptor, res.raw,
+                          {"file": res.path, "dataset": "", "resource": res.name})
+        return made.csv, {}
+    if wants_normalised(res.raw):
+        return ensure_copy(root, res.file, descriptor, res.dialect).file, {}
+    return res.file, res.dialect
+
+
+def published_path(res: Resource) -> str | None:
+    """The name ``res``'s published file has in packages: a spreadsheet published as its
+    CSV copy (``normalise: true``) is ``NAME.csv``; any other keeps its ``path``."""
+    path = res.path
+    if isinstance(path, str) and is_sheet(res) and wants_normalised(res.raw):
+        return str(Path(path).with_suffix(".csv").as_posix())
+    return path
+
+
+def published_format(res: Resource) -> tuple[str, str | None]:
+    """(format, media type) of what is published for ``res``."""
+    if is_sheet(res) and wants_normalised(res.raw):
+        return "csv", "text/csv"
+    return res.format, res.mediatype
 
 
 def wants_normalised(raw: dict[str, Any]) -> bool:
@@ -135,4 +219,8 @@ def published_file(root: Path, res: Resource) -> Path | None:
         resolved = resolve_schema(res.schema, res.dataset_dir, root)
     except SchemaRefError:
         return res.file  # validation reports it; nothing is published then
+    if is_sheet(res):
+        made = sheet_copy(root, res.file, resolved.descriptor, res.raw,
+                          {"file": res.path, "dataset": "", "resource": res.name})
+        return made.csv or res.file  # an unreadable sheet fails validation first
     return ensure_copy(root, res.file, resolved.descriptor, res.dialect).file

@@ -43,8 +43,16 @@ from opendata.catalog.schemas import (
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.validation import messages
 from opendata.validation.cache import Cache
-from opendata.validation.normalise import NormaliseError, ensure_copy, wants_normalised
+from opendata.validation.normalise import (
+    NormaliseError,
+    ensure_copy,
+    is_sheet,
+    sheet_copy,
+    sheet_options,
+    wants_normalised,
+)
 from opendata.validation.quality import QualityCheck
+from opendata.validation.references import Reference, dataset_references, references_digest
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
 from opendata.validation.tabular import FileFacts, normalise_encoding, scan_file
 
@@ -404,7 +412,8 @@ def _schema_label(schema: ResolvedSchema, catalog: Catalog) -> str:
 def check_table(file: Path, rel: str, descriptor: dict[str, Any], dialect: dict[str, Any], *,
                 dataset: str, resource: str, facts: FileFacts, fmt: str,
                 columns: dict[str, Any] | None = None, published: str | None = None,
-                schema_label: str = "the schema") -> EngineResult:
+                schema_label: str = "the schema",
+                references: dict[str, Reference] | None = None) -> EngineResult:
     """The columnar engine when it covers the file, else the reference path (Frictionless).
 
     ``OPENDATA_ENGINE=frictionless`` forces the reference path, ``columnar`` the engine
@@ -419,12 +428,13 @@ def check_table(file: Path, rel: str, descriptor: dict[str, Any], dialect: dict[
             return engine.validate_table(file, rel, descriptor, dialect, dataset=dataset,
                                          resource=resource, facts=facts, fmt=fmt,
                                          columns=columns, published=published,
-                                         schema_label=schema_label)
+                                         schema_label=schema_label, references=references)
         except engine.HandBack as why:
             note = str(why)
     table = validate_table(file, rel, descriptor, dialect, dataset=dataset,
                            resource=resource, facts=facts, fmt=fmt, columns=columns,
-                           published=published, schema_label=schema_label)
+                           published=published, schema_label=schema_label,
+                           references=references)
     return engine.from_reference(table, note)
 
 
@@ -434,7 +444,22 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
                    published: str | None = None, schema_label: str = "the schema") -> None:
     dialect = res.dialect
     columns = dict(res.raw.get("columns") or {})
-    if wants_normalised(res.raw):
+    fmt, offset = res.format, 0
+    if is_sheet(res):
+        # a spreadsheet is checked as the CSV copy of its sheet, typed cells written in
+        # the schema's formats; findings keep the spreadsheet's name and row numbers
+        try:
+            made = sheet_copy(catalog.root, file, descriptor, res.raw,
+                              {"file": rel, "dataset": ds.name, "resource": res.name})
+        except NormaliseError as exc:
+            report.add(_resource_issue(catalog, ds, res, "path", exc.message, exc.hint,
+                                       "normalise-failed"))
+            return
+        if made.csv is None:
+            report.add(made.issue)
+            return
+        file, dialect, fmt, offset = made.csv, {}, "csv", made.offset
+    elif wants_normalised(res.raw):
         # what gets published is the normalised copy: that is what must pass
         try:
             file, dialect = ensure_copy(catalog.root, file, descriptor, dialect).file, {}
@@ -443,9 +468,12 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
                                        "normalise-failed"))
             return
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
+    references = dataset_references(catalog.root, ds, res, descriptor)
     key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format, columns,
                       published, os.environ.get("OPENDATA_ENGINE", "auto"),
-                      messages.current()], sort_keys=True)
+                      messages.current(), references_digest(references),
+                      sheet_options(res.raw) if offset or is_sheet(res) else None],
+                     sort_keys=True)
     cached = cache.get(key) if cache else None
     if cached is not None:
         # the key is the content, not the place: an identical file elsewhere (a copied
@@ -461,9 +489,13 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
     hit = cached is not None
     if cached is None:
         table = check_table(file, rel, descriptor, dialect, dataset=ds.name,
-                            resource=res.name, facts=facts, fmt=res.format, columns=columns,
-                            published=published, schema_label=schema_label)
+                            resource=res.name, facts=facts, fmt=fmt, columns=columns,
+                            published=published, schema_label=schema_label,
+                            references=references)
         rows, issues, truncated = table.rows, table.issues, table.truncated
+        for issue in issues if offset else []:  # rows above a sheet's header
+            issue.row = issue.row + offset if issue.row is not None else None
+            issue.line = issue.line + offset if issue.line is not None else None
         if cache:
             cache.put(key, {"rows": rows, "truncated": truncated,
                             "issues": [i.__dict__ for i in issues], "engine": table.engine,

@@ -33,6 +33,8 @@ class SheetCsv:
     csv: Path | None
     rows: int = 0
     issue: Issue | None = None
+    #: sheet rows above the header (row N of the CSV is row N + offset of the sheet)
+    offset: int = 0
 
 
 def _cell(value: Any, fld: dict[str, Any] | None) -> str:
@@ -64,12 +66,14 @@ def _cell(value: Any, fld: dict[str, Any] | None) -> str:
     return str(value)
 
 
-def sheet_to_csv(path: Path, out: Path, *, sheet: str | None, schema: dict[str, Any],
-                 base: dict[str, Any]) -> SheetCsv:
-    """Write ``sheet`` of ``path`` (the first sheet when None) as CSV to ``out``.
+def sheet_to_csv(path: Path, out: Path, *, sheet: str | int | None, schema: dict[str, Any],
+                 base: dict[str, Any], header_row: int | None = None) -> SheetCsv:
+    """Write ``sheet`` of ``path`` (a name, a position from 1, or None for the first) as
+    CSV to ``out``, from its ``header_row`` on (the rows above are titles and notes; by
+    default the header is the first row that is not blank).
 
     Returns the copy, or the one finding that explains why there is none (not a
-    spreadsheet, no such sheet).
+    spreadsheet, no such sheet, an empty sheet).
     """
     from python_calamine import CalamineWorkbook
 
@@ -81,27 +85,50 @@ def sheet_to_csv(path: Path, out: Path, *, sheet: str | None, schema: dict[str, 
             code="not-a-spreadsheet", hint="Save it again from the spreadsheet program as "
             ".xlsx or .ods, or export the sheet as CSV.", line=None, **base))
     names = list(book.sheet_names)
+    listed = f"Sheets in the file: {', '.join(map(repr, names)) or 'none'}."
+    if isinstance(sheet, int) and not isinstance(sheet, bool):
+        if not 1 <= sheet <= len(names):
+            return SheetCsv(None, issue=Issue(
+                message=f"the workbook has no sheet number {sheet}: it has {len(names)}",
+                code="missing-sheet", hint=f"Give `sheet:` a number from 1 to {len(names)} "
+                f"or a sheet's name. {listed}", **base))
+        sheet = names[sheet - 1]
     name = sheet if sheet is not None else (names[0] if names else None)
     if name not in names:
         close = difflib.get_close_matches(str(name), names, n=1)
         return SheetCsv(None, issue=Issue(
             message=f"the workbook has no sheet named {name!r}", code="missing-sheet",
             hint=(f"Did you mean {close[0]!r}? " if close else "")
-            + f"Sheets in the file: {', '.join(map(repr, names)) or 'none'}.", **base))
+            + f"Set `sheet:` in the manifest to one of them. {listed}", **base))
     by_name = {f.get("name"): f for f in schema.get("fields", [])}
     rows = 0
+    offset = 0
     with out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         header: list[Any] = []
-        for values in book.get_sheet_by_name(name).iter_rows():
+        for number, values in enumerate(book.get_sheet_by_name(name).iter_rows(), 1):
+            if header_row is not None and number < header_row:
+                continue
+            if not header and not any(v not in (None, "") for v in values):
+                if header_row is None:
+                    continue  # blank rows above the header
+                break  # nothing where the header should be: an empty sheet
             if not header:
+                offset = number - 1
                 header = [_cell(v, None) for v in values]
                 writer.writerow(header)
                 continue
             fields = [by_name.get(h) for h in header] + [None] * max(0, len(values) - len(header))
             writer.writerow([_cell(v, f) for v, f in zip(values, fields, strict=False)])
             rows += 1
-    return SheetCsv(out, rows)
+    if not header:
+        return SheetCsv(None, issue=Issue(
+            message=f"sheet {name!r} is empty" + (f" at its header row {header_row}"
+                                                    if header_row else ""),
+            code="empty-sheet", hint="Put the column names in the header row and the data "
+            "below them, or name the sheet that holds the data with `sheet:`. " + listed,
+            line=header_row, **base))
+    return SheetCsv(out, rows, offset=offset)
 
 
 def validate_sheet(path: Path, rel: str, schema: dict[str, Any], *, dataset: str,
