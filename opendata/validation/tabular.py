@@ -440,6 +440,12 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             if err.type in ("scheme-error", "format-error", "source-error", "encoding-error"):
                 msg = err.message
             msg = _fill(msg, schema)
+            absent = re.search(r'as resource "([^"]*)" does not exist', msg)
+            if absent:
+                msg = (f"a foreign key points at resource {absent.group(1)!r}, which this "
+                       "dataset does not have")
+                hint = ("Name a resource of this dataset (its `name` in the manifest) in "
+                        "`reference.resource`, or \"\" for this file.")
             if err.type in _SCHEMA_CODES or "foreign key" in msg:  # the schema's, not the data's
                 msg = f"{schema_label}: {msg}"
         issues.append(_issue(base, msg, err.type, hint, row=row, field=fname,
@@ -515,9 +521,6 @@ def _fill(message: str, schema: dict[str, Any]) -> str:
             for fk in keys or [] if isinstance(fk, dict))
         message = message.replace('"{fk}"', shown or "(foreign key)").replace(
             "{fk}", shown or "(foreign key)")
-        if "package is required" in message:
-            message += (" (opendata checks each file on its own: a foreign key may only "
-                        "point at the same file, `reference: {resource: \"\"}`)")
     return re.sub(r"\{[a-z_]+\}", "(?)", message)
 
 
