@@ -102,38 +102,3 @@ def drop_unhashable_keys(schema: dict[str, Any]) -> tuple[dict[str, Any], list[t
         out["foreignKeys"] = kept
     return out, dropped
 
-
-def dataset_references(root: Path, ds: Any, res: Any, descriptor: dict[str, Any]
-                       ) -> dict[str, Reference]:
-    """The resources of ``ds`` that ``res``'s foreign keys point at, as the files to read:
-    the file itself, or the copy validation checks (a normalised copy, a sheet's CSV).
-    A name the dataset lacks, or a resource without a usable file or schema, is left out:
-    the foreign key check then reports the missing resource."""
-    from opendata.catalog.schemas import SchemaRefError, resolve_schema
-    from opendata.validation.normalise import NormaliseError, checked_file
-
-    out: dict[str, Reference] = {}
-    for name in referenced_names(descriptor, res.name):
-        other = next((r for r in ds.resources if r.name == name), None)
-        if other is None or other.file is None or not other.is_tabular \
-                or other.schema is None or not other.file.is_file():
-            continue
-        try:
-            schema = resolve_schema(other.schema, ds.dir, root).descriptor
-            file, dialect = checked_file(root, other, schema)
-        except (SchemaRefError, NormaliseError):
-            continue
-        if file is None:
-            continue
-        fmt = other.format if file == other.file else "csv"
-        out[name] = Reference(name, file, schema, dialect, fmt)
-    return out
-
-
-def references_digest(references: dict[str, Reference]) -> list[Any]:
-    """What the validation cache keys on for the referenced files: their content, schema
-    and dialect (a changed referenced file must re-check the file pointing at it)."""
-    from opendata.checksums import source_sha256
-
-    return [[r.name, source_sha256(r.file), r.descriptor, r.dialect, r.fmt]
-            for r in references.values()]

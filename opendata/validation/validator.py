@@ -41,10 +41,12 @@ from opendata.catalog.schemas import (
     resolve_schema,
 )
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
+from opendata.checksums import source_sha256
 from opendata.validation import messages
 from opendata.validation.cache import Cache
 from opendata.validation.normalise import (
     NormaliseError,
+    checked_file,
     ensure_copy,
     is_sheet,
     sheet_copy,
@@ -52,7 +54,7 @@ from opendata.validation.normalise import (
     wants_normalised,
 )
 from opendata.validation.quality import QualityCheck
-from opendata.validation.references import Reference, dataset_references, references_digest
+from opendata.validation.references import Reference, referenced_names
 from opendata.validation.report import DatasetResult, Issue, ResourceResult, ValidationReport
 from opendata.validation.tabular import FileFacts, normalise_encoding, scan_file
 
@@ -438,6 +440,37 @@ def check_table(file: Path, rel: str, descriptor: dict[str, Any], dialect: dict[
     return engine.from_reference(table, note)
 
 
+def _dataset_references(root: Path, ds: Any, res: Any, descriptor: dict[str, Any]
+                       ) -> dict[str, Reference]:
+    """The resources of ``ds`` that ``res``'s foreign keys point at, as the files to read:
+    the file itself, or the copy validation checks (a normalised copy, a sheet's CSV).
+    A name the dataset lacks, or a resource without a usable file or schema, is left out:
+    the foreign key check then reports the missing resource."""
+    out: dict[str, Reference] = {}
+    for name in referenced_names(descriptor, res.name):
+        other = next((r for r in ds.resources if r.name == name), None)
+        if other is None or other.file is None or not other.is_tabular \
+                or other.schema is None or not other.file.is_file():
+            continue
+        try:
+            schema = resolve_schema(other.schema, ds.dir, root).descriptor
+            file, dialect = checked_file(root, other, schema)
+        except (SchemaRefError, NormaliseError):
+            continue
+        if file is None:
+            continue
+        fmt = other.format if file == other.file else "csv"
+        out[name] = Reference(name, file, schema, dialect, fmt)
+    return out
+
+
+def _references_digest(references: dict[str, Reference]) -> list[Any]:
+    """What the validation cache keys on for the referenced files: their content, schema
+    and dialect (a changed referenced file must re-check the file pointing at it)."""
+    return [[r.name, source_sha256(r.file), r.descriptor, r.dialect, r.fmt]
+            for r in references.values()]
+
+
 def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel: str,
                    descriptor: dict[str, Any], schema_digest: str, result: DatasetResult,
                    report: ValidationReport, cache: Cache | None, *,
@@ -468,11 +501,11 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
                                        "normalise-failed"))
             return
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
-    references = dataset_references(catalog.root, ds, res, descriptor)
+    references = _dataset_references(catalog.root, ds, res, descriptor)
     key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format, columns,
                       published, os.environ.get("OPENDATA_ENGINE", "auto"),
-                      messages.current(), references_digest(references),
-                      sheet_options(res.raw) if offset or is_sheet(res) else None],
+                      messages.current(), _references_digest(references),
+                      sheet_options(res.raw) if is_sheet(res) else None],
                      sort_keys=True)
     cached = cache.get(key) if cache else None
     if cached is not None:

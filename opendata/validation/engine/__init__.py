@@ -444,7 +444,7 @@ class _Run:
         if self.fschema.foreign_keys:
             from opendata.validation.engine.foreign_keys import ForeignKeys
 
-            self.fks = ForeignKeys.start(self, self.references)
+            self.fks = ForeignKeys.start(self, self.references, not_covered)
         store = None
         if self.pk or self.uniques:
             from opendata.validation.engine.keys import KeyStore

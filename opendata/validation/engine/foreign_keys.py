@@ -150,10 +150,14 @@ class _Group:
 class ForeignKeys:
     """The foreign keys of one run (:class:`opendata.validation.engine._Run`)."""
 
-    def __init__(self, run: Any, references: dict[str, Reference] | None):
+    def __init__(self, run: Any, references: dict[str, Reference] | None,
+                 not_covered: Any = None):
         import duckdb
 
         self.run = run
+        #: the engine's own test of what it covers, for the referenced files (handed in:
+        #: this module may not import the engine package, which imports it)
+        self.not_covered = not_covered
         self.references = references or {}
         own = run.base["resource"]
         names = run.names
@@ -196,11 +200,12 @@ class ForeignKeys:
         self._pk_rows: set[int] | None = None
 
     @classmethod
-    def start(cls, run: Any, references: dict[str, Reference] | None) -> ForeignKeys | None:
+    def start(cls, run: Any, references: dict[str, Reference] | None,
+              not_covered: Any = None) -> ForeignKeys | None:
         """The run's foreign keys, or None when its schema has none that apply."""
         if not run.fschema.foreign_keys:
             return None
-        fks = cls(run, references)
+        fks = cls(run, references, not_covered)
         if not fks.groups:
             fks.close()
             return None
@@ -259,13 +264,12 @@ class ForeignKeys:
         """The referenced keys of another resource, read by the engine batch by batch."""
         import polars as pl
 
-        from opendata.validation.engine import _Run, not_covered
         from opendata.validation.tabular import normalise_encoding, precheck, scan_file
 
         ref = self.references[source]
         base = {"file": str(ref.file), "dataset": self.run.base["dataset"], "resource": source}
         descriptor = {k: v for k, v in ref.descriptor.items() if k != "foreignKeys"}
-        why = not_covered(descriptor, ref.dialect, ref.fmt)
+        why = self.not_covered(descriptor, ref.dialect, ref.fmt) if self.not_covered else None
         if why:
             raise HandBack(f"the referenced resource {source!r}: {why}")
         facts = scan_file(ref.file, normalise_encoding(ref.dialect.get("encoding")))
@@ -273,8 +277,9 @@ class ForeignKeys:
         if pre:
             raise HandBack(f"the referenced resource {source!r} cannot be read")
         header = ref.dialect.get("header", True)
-        other = _Run(ref.file, base, descriptor, ref.dialect, encoding, delimiter,
-                     self.run.limit, by_name=bool(header), published=False)
+        # the referenced file read by the same engine run class as this file
+        other = type(self.run)(ref.file, base, descriptor, ref.dialect, encoding, delimiter,
+                               self.run.limit, by_name=bool(header), published=False)
         width = len(other.checks)
         if len(other.labels) != width:
             raise HandBack(f"the referenced resource {source!r}: header and schema differ")
