@@ -409,7 +409,8 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         report = res.validate(checklist, limit_errors=LIMIT_ERRORS)
     except TypeError as exc:  # a key over a list or dict in a referenced file
         return TableResult(None, issues + [_issue(
-            base, f"{schema_label}: a key cannot be checked ({exc})", "key-type-unsupported",
+            base, _("{schema}: a key cannot be checked ({error})").format(
+                schema=schema_label, error=exc), "key-type-unsupported",
             messages.hint("key-type-unsupported"))])
     task = report.tasks[0]
     rows = task.stats.get("rows")
@@ -442,10 +443,10 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
             msg = _fill(msg, schema)
             absent = re.search(r'as resource "([^"]*)" does not exist', msg)
             if absent:
-                msg = (f"a foreign key points at resource {absent.group(1)!r}, which this "
-                       "dataset does not have")
-                hint = ("Name a resource of this dataset (its `name` in the manifest) in "
-                        "`reference.resource`, or \"\" for this file.")
+                msg = _("a foreign key points at resource {name!r}, which this dataset does "
+                        "not have").format(name=absent.group(1))
+                hint = _("Name a resource of this dataset (its `name` in the manifest) in "
+                         "`reference.resource`, or \"\" for this file.")
             if err.type in _SCHEMA_CODES or "foreign key" in msg:  # the schema's, not the data's
                 msg = f"{schema_label}: {msg}"
         issues.append(_issue(base, msg, err.type, hint, row=row, field=fname,
