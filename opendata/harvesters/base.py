@@ -291,6 +291,14 @@ class Portal(ABC):
         raise PortalError(f"{self.kind} portals do not support adoption",
                           "Rename the dataset or delete the remote copy.")
 
+    def partial_write(self, desired: Desired, remote: Remote) -> bool:
+        """True when ``remote`` differs from its stored state only by a publish of ours
+        that was interrupted half-way (see :func:`_own_partial_write`).  Adapters whose
+        portal rewrites fields by itself during a write (udata on a file upload) override
+        this to recognise those values too."""
+        assert remote.stored_state is not None
+        return _own_partial_write(remote.stored_state, remote.current, desired.state())
+
     def origin_matches(self, ds: Dataset) -> str | None:
         """The remote id of ``ds`` when its manifest says it was imported from this very
         portal (same kind and site root), else None."""
@@ -546,7 +554,7 @@ def _decide(portal: Portal, desired: Desired, remote: Remote | None) -> PlanItem
     base = {"identifier": desired.identifier, "portal_id": remote.id, "url": remote.url,
             "desired": desired, "remote": remote}
     if remote.stored_state is not None and remote.current != remote.stored_state and not \
-            _own_partial_write(remote.stored_state, remote.current, desired.state()):
+            portal.partial_write(desired, remote):
         return PlanItem(desired.dataset, "drifted",
                         changes=diff_states(remote.stored_state, remote.current),
                         message=f"edited on the portal since opendata published it (portal "

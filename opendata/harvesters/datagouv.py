@@ -22,6 +22,11 @@ udata wants it.  What udata forces on us, and why the code looks the way it does
   computes the checksum of a hosted file itself (sha1) and ignores any checksum, format or
   mime a client sends for it, so opendata compares that sha1 with its own after every
   upload (an integrity check) and keeps the sha256 in the resource's extras.
+* **Interrupted publishes.**  An upload makes udata set the resource's title to the file
+  name; opendata's metadata write follows it.  A publish killed in between leaves our
+  content with udata's title: :meth:`DatagouvPortal.partial_write` reads that as our own
+  half-written state (finished by the next publish, the file not sent again), never as
+  drift; a file uploaded as a new resource and not yet named is taken over the same way.
 * **Creates are never blindly retried**: after a transient failure of a create, opendata
   looks (organisation listing, or the dataset's resources) for what the first attempt may
   have created before trying again.
@@ -33,9 +38,11 @@ udata wants it.  What udata forces on us, and why the code looks the way it does
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 from slugify import slugify
@@ -106,6 +113,15 @@ ENDPOINTS: tuple[tuple[str, str], ...] = (
 
 
 
+
+
+def _upload_title(res: dict[str, Any]) -> str | None:
+    """The title udata gives a resource on a file upload: the stored file's name, which
+    is also the last segment of the URL it serves the file at."""
+    url = res.get("url")
+    if res.get("filetype") != "file" or not isinstance(url, str):
+        return None
+    return unquote(posixpath.basename(urlsplit(url).path)) or None
 
 
 @dataclass
@@ -352,6 +368,32 @@ class DatagouvPortal(UploadMixin, Portal):
             out["sha256"] = checksum.get("value") if checksum.get("type") == "sha256" else None
         return out
 
+    def partial_write(self, desired: Desired, remote: Remote) -> bool:
+        """Also our interrupted publish: a hosted file whose content is the one opendata is
+        publishing (same sha1 and size) but whose metadata write never came.
+
+        udata's file upload rewrites what it derives from the file: the title becomes the
+        file's name, the format its extension, and the sha256 opendata keeps in the
+        resource's extras no longer matches (the projection then knows no sha256).
+        opendata writes title and sha256 in the call right after the upload, and the
+        fingerprint last.  So with the desired content in place, those values are read as
+        the ones about to be written; every other field must still hold the stored or the
+        desired value, as for any interrupted publish."""
+        wanted = {r.name: r for r in desired.resources if r.upload}
+        raw = {(r.get("extras") or {}).get(RESOURCE_NAME_KEY): r
+               for r in (remote.raw or {}).get("resources") or []}
+        settled = []
+        for projected in remote.current.get("resources") or []:
+            res = wanted.get(projected.get("name"))
+            if res is not None and projected.get("sha1") == res.extra.get("sha1") \
+                    and projected.get("size") == res.size:
+                projected = {**projected, "sha256": res.sha256, "format": res.format}
+                if projected.get("title") == _upload_title(raw.get(res.name) or {}):
+                    projected["title"] = res.title
+            settled.append(projected)
+        current = {**remote.current, "resources": settled}
+        return super().partial_write(desired, replace(remote, current=current))
+
     # ---------------------------------------------------------------- desired ----
 
     def desired(self, ds: Dataset) -> Desired:
@@ -578,9 +620,13 @@ class DatagouvPortal(UploadMixin, Portal):
                 sha1 = res.extra.get("sha1")
                 if current is None:
                     # a file uploaded by an interrupted publish (before its metadata was
-                    # written) carries no name yet: adopt it rather than upload it again
+                    # written) carries no name yet: adopt it rather than upload it again.
+                    # Only as udata left it (our content, the title its upload gives): a
+                    # resource someone added by hand and titled is never taken over
                     current = next((r for r in unmarked
-                                    if (r.get("checksum") or {}).get("value") == sha1), None)
+                                    if (r.get("checksum") or {}).get("value") == sha1
+                                    and r.get("filesize") == res.size
+                                    and r.get("title") == _upload_title(r)), None)
                     if current is not None:
                         unmarked.remove(current)
                 if current is None:
