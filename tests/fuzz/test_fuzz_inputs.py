@@ -10,20 +10,25 @@ never hangs.  ``derandomize=True`` makes each run the same examples (seeded by t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
 import shutil
+import stat
+import tempfile
+import warnings
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from opendata.errors import OpendataError
-from opendata.packages.download import verify_zip
+from opendata.errors import EXIT_INTEGRITY, EXIT_INVALID, OpendataError
+from opendata.packages.download import extract_pack, load_pack, verify_zip
 from opendata.validation.validator import validate
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "catalog"
@@ -214,3 +219,140 @@ def test_crafted_zips(tmp_path, members, lock):
                 n: {"sha256": hashlib.sha256(c).hexdigest(), "bytes": len(c)}
                 for n, c in files.items()}}))
     _verify(tmp_path, buf.getvalue())
+
+
+# -- crafted zips through extraction -----------------------------------------------------
+
+#: an absolute member name that would land here if extraction ever honoured it
+ESCAPE = Path(tempfile.gettempdir()) / "opendata-fuzz-escaped"
+SAFE_NAMES = st.sampled_from(["data.csv", "d/data.csv", "d/e/f.txt", "é.csv", "a", "b.json",
+                              "D/x.csv", "README"])
+NAMES = SAFE_NAMES | SAFE_NAMES | st.lists(
+    st.sampled_from(list("ab./\\:-é") + ["..", "data", "x"]), max_size=12).map("".join) \
+    | st.sampled_from(["../x", "../../x", "d/../../x", "./a", "a//b", "/abs", str(ESCAPE),
+                       "C:/x", "d/", "a\x00b", "pack.lock.json", "datapackage.json", "x" * 300,
+                       "d/" + "y" * 256])
+#: a Unix mode recorded in the member: none, regular file, folder, symbolic link, FIFO
+MODES = st.sampled_from([None, None, None, stat.S_IFREG | 0o644, stat.S_IFDIR | 0o755,
+                         stat.S_IFLNK | 0o777, stat.S_IFIFO | 0o644])
+zip_member = st.tuples(NAMES, st.binary(max_size=120) | st.sampled_from(
+    [b"/etc/passwd", b"../../x", CSV[:200]]), MODES, st.sampled_from([0, 8, 8, 12]),
+    st.sampled_from([0, 0, 0, 1]))  # flag bit 1: encrypted
+#: members opendata would extract, so that the extraction itself is exercised as often
+safe_member = st.tuples(SAFE_NAMES, st.binary(max_size=120), st.sampled_from(
+    [None, stat.S_IFREG | 0o644]), st.sampled_from([0, 8]), st.just(0))
+zip_members = st.lists(zip_member, max_size=5) | st.lists(
+    safe_member, max_size=5, unique_by=lambda m: m[0].casefold())
+
+
+def _crafted(members: list[tuple[str, bytes, int | None, int, int]], lock: str,
+             descriptor: dict[str, Any] | None) -> tuple[bytes, dict[str, bytes]]:
+    """The zip, and the files a complete extraction must give (name -> bytes).
+
+    ``lock``: ``none``, ``true`` (every file with its real sha256 and size, so that
+    verification passes and extraction is reached) or ``lying`` (one size off)."""
+    buf = io.BytesIO()
+    files: dict[str, bytes] = {}
+    with zipfile.ZipFile(buf, "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # duplicate names are on purpose
+        entries = list(members)
+        if descriptor is not None:
+            entries.append(("datapackage.json", json.dumps(descriptor).encode(), None, 8, 0))
+        for name, content, mode, method, flags in entries:
+            info = zipfile.ZipInfo(name or "x")
+            info.compress_type = method
+            info.flag_bits = flags & 0x1  # the encryption bit; the others Python owns
+            if mode is not None:
+                info.create_system, info.external_attr = 3, mode << 16
+            try:
+                zf.writestr(info, content)
+            except (ValueError, NotImplementedError, RuntimeError, UnicodeEncodeError):
+                continue
+            if not info.is_dir():
+                files[info.filename] = content
+        if lock != "none":
+            table = {n: {"sha256": hashlib.sha256(c).hexdigest(),
+                         "bytes": len(c) + (1 if lock == "lying" else 0)}
+                     for n, c in files.items() if n != "pack.lock.json"}
+            text = json.dumps({"files": table}).encode()
+            with contextlib.suppress(ValueError):
+                zf.writestr("pack.lock.json", text)
+                files["pack.lock.json"] = text
+    return buf.getvalue(), files
+
+
+def _tree(folder: Path) -> dict[str, Path]:
+    return {str(p.relative_to(folder)): p for p in folder.rglob("*")}
+
+
+def _check_extraction(tmp: Path, dest: Path, expected: dict[str, bytes],
+                      error: OpendataError | None, before: set[str]) -> None:
+    """Nothing outside ``dest`` but what was there; ``dest`` complete or absent."""
+    assert not ESCAPE.exists() and not ESCAPE.is_symlink(), "a member escaped to /tmp"
+    parents = {p for p in dest.parents if p.is_dir() and not p.is_symlink()}
+    outside = {n for n in _tree(tmp) if not (tmp / n).is_relative_to(dest)
+               and tmp / n not in parents} - before
+    assert not outside, f"written outside the target folder: {sorted(outside)}"
+    for path in dest.rglob("*") if dest.exists() else []:
+        assert not path.is_symlink() and (path.is_dir() or path.is_file()), path
+    if error is not None and not dest.exists():
+        assert error.exit_code == EXIT_INTEGRITY, (error.exit_code, error.message)
+        event(f"refused, exit {error.exit_code}")
+        return
+    event("extracted" if error is None else f"extracted, then exit {error.exit_code}")
+    got = {n: p.read_bytes() for n, p in _tree(dest).items() if p.is_file()}
+    assert got == expected, (sorted(got), sorted(expected))
+
+
+@fuzz(250)
+@given(members=zip_members,
+       lock=st.sampled_from(["true", "true", "lying", "none"]))
+def test_crafted_zips_extract_inside_their_folder_or_not_at_all(tmp_path, members, lock):
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    data, expected = _crafted(members, lock, None)
+    zip_path = work / "p-1.0.0.zip"
+    zip_path.write_bytes(data)
+    dest = work / "a" / "b" / "p-1.0.0"
+    before = set(_tree(work))
+    try:
+        extract_pack(zip_path, dest)
+        error = None
+    except OpendataError as exc:
+        error = exc
+    _check_extraction(work, dest, expected, error, before)
+    if error is not None:
+        assert error.exit_code == EXIT_INTEGRITY, (error.exit_code, error.message)
+
+
+RES_PATHS = st.sampled_from(["data.csv", "d/data.csv", "../data.csv", "/etc/passwd",
+                             str(ESCAPE), "d", "missing.csv", "data.csv/", "link.csv",
+                             "https://example.org/x.csv"]) | st.text(max_size=12)
+descriptors = st.fixed_dictionaries({"name": st.just("p"), "resources": st.lists(
+    st.fixed_dictionaries({"name": st.sampled_from(["r", "s"]), "path": RES_PATHS | values},
+                          optional={"profile": st.just("tabular-data-resource"),
+                                    "dialect": values | st.just({"delimiter": ";"}),
+                                    "schema": schemas}), max_size=3) | values}) | values
+
+
+@fuzz(200)
+@given(members=zip_members, descriptor=descriptors,
+       lock=st.sampled_from(["true", "true", "lying"]))
+def test_crafted_packs_load_or_fail_cleanly(tmp_path, members, descriptor, lock):
+    """``load_pack`` extracts, then reads the descriptor and the tables: an integrity
+    error (exit 5) leaves no folder; a table its schema cannot read (exit 1) comes after a
+    complete extraction."""
+    work = Path(tempfile.mkdtemp(dir=tmp_path))
+    data, expected = _crafted([*members, ("data.csv", CSV, None, 8, 0)], lock, descriptor)
+    zip_path = work / "p-1.0.0.zip"
+    zip_path.write_bytes(data)
+    cache = work / "cache"
+    before = set(_tree(work))
+    try:
+        load_pack(zip_path, to=cache)
+        error = None
+    except OpendataError as exc:
+        error = exc
+    _check_extraction(work, cache / "p-1.0.0", expected, error, before)
+    if error is not None:
+        assert error.exit_code in (EXIT_INTEGRITY, EXIT_INVALID), (error.exit_code,
+                                                                   error.message)
