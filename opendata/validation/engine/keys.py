@@ -69,6 +69,7 @@ class KeyStore:
             else:
                 self._con.execute(f'INSERT INTO "{name}" SELECT * FROM arrow')
         self._pending, self._pending_bytes = {}, 0
+        _release_arrow_memory()
 
     def duplicates(self, name: str, limit: int) -> tuple[int, list[tuple[int, int]]]:
         """(number of duplicate rows, the first ``limit`` as (row, previous row))."""
@@ -97,3 +98,13 @@ class KeyStore:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def _release_arrow_memory() -> None:
+    """Give pyarrow's freed memory back to the system.  Its allocator (mimalloc) keeps
+    what the batches freed for reuse; DuckDB allocates its own on top of it, so at 10M
+    rows the duplicate query's peak sat ~10 MiB higher without this (and past 250 MiB)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
