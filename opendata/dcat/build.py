@@ -51,6 +51,7 @@ from opendata.dcat.ns import (
 )
 from opendata.errors import ValidationFailed
 from opendata.gitinfo import FileDates
+from opendata.validation.normalise import published_file, published_format, published_path
 
 AVAILABILITY_SCHEME = EU + "planned-availability"
 LICENCE_TYPE_SCHEME = "http://purl.org/adms/licencetype/1.1"
@@ -98,6 +99,38 @@ def public_url(catalog: Catalog, file: Path) -> str:
     if len(parts) > 2 and parts[0] == "datasets":
         return f"{catalog.config.dataset_uri(parts[1])}#{'/'.join(parts[2:])}"
     return f"{catalog.config.base_uri}catalog#{rel}"
+
+
+#: where the static site (``opendata site``) hosts the data files, under its public base
+SITE_FILES_DIR = "files"
+#: the folder, beside a dataset's files on the site, that holds their published copies
+SITE_COPY_DIR = "normalised"
+
+
+def site_base(catalog: Catalog) -> str:
+    """The public base of the static site, with a final ``/``.
+
+    The site is served at the catalog's ``homepage`` (its sitemap and feed say so too);
+    without one, ``base_uri`` stands in, which may not be served at all: validation then
+    warns once (``no-site-url``) when a resource publishes a copy linked from there.
+    """
+    return (catalog.config.homepage or catalog.config.base_uri).rstrip("/") + "/"
+
+
+def copy_site_path(ds: Dataset, res: Resource) -> str:
+    """The site path of ``res``'s published copy: ``files/<dataset>/normalised/<name>``,
+    named as packs and portals name it (a sheet's copy is ``NAME.csv``) and kept apart
+    from the original, which may have that very name (a normalised CSV)."""
+    return f"{SITE_FILES_DIR}/{ds.name}/{SITE_COPY_DIR}/{published_path(res)}"
+
+
+def published_copy(catalog: Catalog, res: Resource) -> Path | None:
+    """The copy opendata publishes instead of ``res``'s file (``normalise: true``: the
+    normalised CSV, or a spreadsheet's CSV), None when the file itself is published."""
+    if res.file is None:
+        return None
+    copy = published_file(catalog.root, res)
+    return copy if copy is not None and copy != res.file and copy.is_file() else None
 
 
 @dataclass
@@ -265,9 +298,15 @@ def _distribution(ctx: _Ctx, ds: Dataset, res: Resource, lic: URIRef | None,
     if res.description:
         g.add((node, DCT.description, ctx.text(res.description)))
     file = res.file
+    copy = published_copy(catalog, res)
+    fmt, mediatype = published_format(res) if copy else (res.format, res.mediatype)
     if file is not None:
-        url = URIRef(public_url(catalog, file))
+        # the copy is what packs and portals get, and has no place in git: the site hosts it
+        url = URIRef(site_base(catalog) + quote(copy_site_path(ds, res)) if copy
+                     else public_url(catalog, file))
         files.append(file)
+        if copy is not None:
+            file = copy
         if file.is_file():
             g.add((node, DCAT.byteSize, Literal(file.stat().st_size,
                                                datatype=XSD.nonNegativeInteger)))
@@ -281,12 +320,12 @@ def _distribution(ctx: _Ctx, ds: Dataset, res: Resource, lic: URIRef | None,
     g.add((node, DCATAP.availability, _concept(
         ctx, f"{AVAILABILITY_SCHEME}/{availability}", AVAILABILITY_SCHEME,
         {"en": availability.lower()})))
-    if res.format in FORMATS:
-        code, _mt = FORMATS[res.format]
+    if fmt in FORMATS:
+        code, _mt = FORMATS[fmt]
         g.add((node, DCT.format, _concept(ctx, f"{FILE_TYPE_SCHEME}/{code}", FILE_TYPE_SCHEME,
                                           {"en": code}, DCT.MediaTypeOrExtent)))
-    if res.mediatype:
-        mt = URIRef(IANA + res.mediatype)
+    if mediatype:
+        mt = URIRef(IANA + mediatype)
         g.add((node, DCAT.mediaType, mt))
         if ctx.first_time(mt):
             ctx.add_shared((mt, RDF.type, DCT.MediaType))

@@ -116,6 +116,15 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
                                 any(r.path for ds in selected for r in ds.resources))
     if no_url:
         report.add(no_url)
+    if not catalog.config.homepage and any(
+            r.path and wants_normalised(r.raw) for ds in selected for r in ds.resources):
+        # a published copy is not in git: only the site serves it, at the homepage
+        report.add(Issue(
+            file=CONFIG_FILE, code="no-site-url", severity="warning", field="homepage",
+            message="published copies (normalise: true) are linked in DCAT "
+                    "under base_uri, as the site's address: opendata.yaml has no homepage",
+            hint="Set `homepage:` in opendata.yaml to the address the site (dist/site) is "
+                 "served from."))
     for issue in config_placeholder_issues(catalog.root):
         report.add(issue)
     report.issues.sort(key=lambda i: (i.dataset or "", i.file, i.line or 0, i.row or 0))

@@ -30,11 +30,20 @@ from opendata.catalog.vocab import (
 )
 from opendata.checksums import source_sha256
 from opendata.dcat import stream_dcat
-from opendata.dcat.build import public_url, schema_uri, spatial_unit_uri
+from opendata.dcat.build import (
+    copy_site_path,
+    public_url,
+    published_copy,
+    schema_uri,
+    site_base,
+    spatial_unit_uri,
+)
 from opendata.dcat.ns import IANA
+from opendata.validation.normalise import published_format
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "datagouv"))
 from dcat_harvest_helpers import generated_catalog, serve  # noqa: E402
+from published_copies import copies_catalog  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 VENV = REPO / ".dev" / "ckan" / "venv"
@@ -107,14 +116,17 @@ def expected(catalog: Catalog, ds: Dataset, register: dict, variant: bool = Fals
     lic = catalog.licences.get(ds.licence) if ds.licence else None
     resources = []
     for res in ds.resources:
-        file = res.file
-        url = public_url(catalog, file) if file is not None else res.url
+        copy = published_copy(catalog, res)  # normalise: true publishes the site's copy
+        file = copy or res.file
+        fmt, mime = published_format(res) if copy else (res.format, res.mediatype)
+        url = (site_base(catalog) + copy_site_path(ds, res) if copy
+               else public_url(catalog, file) if file is not None else res.url)
         schema = schema_uri(catalog, ds, res)
         resources.append({
             "url": url, "download_url": url, "name": res.title,
             "description": res.description or None,
-            "format": f"{FILE_TYPE_SCHEME}/{FORMATS[res.format][0]}",
-            "mimetype": IANA + res.mediatype if res.mediatype else None,
+            "format": f"{FILE_TYPE_SCHEME}/{FORMATS[fmt][0]}",
+            "mimetype": IANA + mime if mime else None,
             "size": file.stat().st_size if file is not None else None,
             "hash": source_sha256(file) if file is not None else None,
             "hash_algorithm": ("http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
@@ -212,3 +224,17 @@ def test_ckanext_dcat_follows_our_pages_field_by_field(ckan_python, tmp_path: Pa
     assert len(result["datasets"]) == len(public)
     diff = differences(catalog, result)
     assert diff == {}, dict(list(diff.items())[:5])
+
+
+@pytest.mark.parametrize("name", ["catalog.ttl", "catalog-datagouv.ttl"])
+def test_ckanext_dcat_reads_published_copies_field_by_field(ckan_python, tmp_path: Path,
+                                                            name: str) -> None:
+    """``normalise: true`` (an Excel export, an xlsx sheet): CKAN gets the site's CSV copy,
+    its size, checksum and schema, one resource per manifest resource."""
+    catalog = load_catalog(copies_catalog(tmp_path / "cat"))
+    stream_dcat(catalog, tmp_path / "dist", ("ttl",), git=False, per_dataset=False)
+    result = ckanext_parse(ckan_python, str(tmp_path / "dist" / name))
+    assert differences(catalog, result, variant=name != "catalog.ttl") == {}
+    record = next(r for r in result["datasets"] if r["title"] == "Parkings et territoires")
+    assert sorted(r["url"].rsplit("/", 2)[-2] + "/" + r["format"].rsplit("/", 1)[-1]
+                  for r in record["resources"]) == ["normalised/CSV", "normalised/CSV"]

@@ -22,8 +22,9 @@ from typing import Any
 from opendata.catalog.manifests import Catalog, Dataset, Resource
 from opendata.catalog.vocab import FORMATS, FREQUENCIES, THEMES
 from opendata.checksums import source_sha256
-from opendata.dcat.build import public_url, schema_uri
+from opendata.dcat.build import copy_site_path, public_url, published_copy, schema_uri, site_base
 from opendata.harvesters.datagouv_mapping import normalise_tags
+from opendata.validation.normalise import published_format
 
 REPO = Path(__file__).resolve().parents[3]
 UDATA_PYTHON = REPO / ".dev" / "udata" / "venv" / "bin" / "python"
@@ -131,13 +132,18 @@ def _contact(catalog: Catalog, ds: Dataset) -> dict[str, Any]:
 
 
 def _resource(catalog: Catalog, ds: Dataset, res: Resource) -> dict[str, Any]:
-    file = res.file
+    # a resource publishing a copy (normalise: true) is the copy, on the site
+    copy = published_copy(catalog, res)
+    file = copy or res.file
+    fmt, mime = published_format(res) if copy else (res.format, res.mediatype)
     schema = schema_uri(catalog, ds, res)
+    url = (site_base(catalog) + copy_site_path(ds, res) if copy
+           else public_url(catalog, file) if file is not None else res.url)
     out: dict[str, Any] = {
-        "url": public_url(catalog, file) if file is not None else res.url,
+        "url": url,
         "title": res.title,
-        "format": FORMATS[res.format][0].lower() if res.format in FORMATS else None,
-        "mime": res.mediatype,
+        "format": FORMATS[fmt][0].lower() if fmt in FORMATS else None,
+        "mime": mime,
         "filesize": file.stat().st_size if file is not None else None,
         "checksum": ({"type": "sha256", "value": source_sha256(file)}
                      if file is not None else None),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from dcat_harvest_helpers import differences, generated_catalog, serve, udata_harvest
+from published_copies import copies_catalog
 
 from opendata.catalog.manifests import load_catalog
 from opendata.dcat import stream_dcat
@@ -78,3 +79,19 @@ def test_udata_harvests_a_paged_generated_catalog_field_by_field(udata_server,
     assert len(result["datasets"]) == len(public)
     diff = differences(catalog, public, result)
     assert diff == {}, dict(list(diff.items())[:5])
+
+
+def test_udata_harvests_published_copies_field_by_field(udata_server, tmp_path: Path) -> None:
+    """``normalise: true`` (an Excel export, an xlsx sheet): udata gets the site's CSV copy
+    with its size, sha256 and schema, one resource per manifest resource."""
+    catalog = load_catalog(copies_catalog(tmp_path / "cat"))
+    out = tmp_path / "dist"
+    stream_dcat(catalog, out, ("ttl",), git=False, per_dataset=False)
+    public = [d for d in catalog.datasets if not d.get("private")]
+    with serve(out) as base:
+        result = udata_harvest(f"{base}/{DATAGOUV_CATALOG}", tmp_path / "h.json")
+    assert result["job"]["status"] == "done", result["job"]
+    assert differences(catalog, public, result) == {}
+    record = next(d for d in result["datasets"] if d["title"] == "Parkings et territoires")
+    assert sorted((r["url"].rsplit("/", 2)[-2], r["format"], r["mime"])
+                  for r in record["resources"]) == [("normalised", "csv", "text/csv")] * 2
