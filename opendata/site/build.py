@@ -25,6 +25,7 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from opendata.catalog.manifests import Catalog, Dataset, load_catalog
+from opendata.dcat.build import copy_site_path, published_copy
 from opendata.errors import UsageError
 from opendata.gitinfo import FileDates
 from opendata.packages.collections import PackManifest, check_pack, list_packs
@@ -272,6 +273,8 @@ class _DatasetPages:
             for res in ds.resources:
                 if res.file is not None and res.path:
                     _link_file(res.file, out / FILES_DIR / ds.name / res.path)
+                    if (copy := published_copy(catalog, res)) is not None:
+                        _link_file(copy, out / copy_site_path(ds, res))
             if view.package:
                 zip_file = dist / "packages" / view.package.title
                 _link_file(zip_file, out / DOWNLOADS_DIR / zip_file.name)

@@ -88,6 +88,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "file": {"fr": "Fichier", "en": "File"},
     "size": {"fr": "Taille", "en": "Size"},
     "sha256": {"fr": "Empreinte SHA-256", "en": "SHA-256 checksum"},
+    "as_exported": {"fr": "tel qu'exporté, non normalisé", "en": "as exported, not normalised"},
     "package_zip": {"fr": "Paquet de données (zip)", "en": "Data package (zip)"},
     "dcat_ttl": {"fr": "Métadonnées DCAT (Turtle)", "en": "DCAT metadata (Turtle)"},
     "dcat_jsonld": {"fr": "Métadonnées DCAT (JSON-LD)", "en": "DCAT metadata (JSON-LD)"},

@@ -19,6 +19,7 @@ from opendata.catalog.manifests import Catalog, Dataset
 from opendata.catalog.schemas import SchemaRefError, resolve_schema
 from opendata.catalog.vocab import SPATIAL_LEVELS, THEMES
 from opendata.checksums import source_sha256
+from opendata.dcat.build import copy_site_path, published_copy
 from opendata.gitinfo import FileDates
 from opendata.packages.texts import citation
 from opendata.site.history import Commit
@@ -103,6 +104,8 @@ class Download:
     format: str
     url: str | None = None
     description: str = ""
+    #: the file in git when a copy is published in its place (shown "as exported")
+    as_exported: bool = False
 
 
 @dataclass
@@ -216,10 +219,16 @@ def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: Validati
                 fields=[{**f, "example": _example(f, preview), "constraint_list": _constraints(f)}
                         for f in fields]))
         if res.file is not None and res.path:
+            copy = published_copy(catalog, res)
+            if copy is not None:  # what DCAT and the portals publish comes first
+                downloads.append(Download(
+                    title=res.title, href=copy_site_path(ds, res), size=copy.stat().st_size,
+                    sha256=source_sha256(copy), format="csv", description=res.description))
             downloads.append(Download(
                 title=res.title, href=f"{FILES_DIR}/{ds.name}/{res.path}",
                 size=res.file.stat().st_size, sha256=source_sha256(res.file),
-                format=res.format, description=res.description))
+                format=res.format, description="" if copy else res.description,
+                as_exported=copy is not None))
         else:
             downloads.append(Download(title=res.title, href=None, size=None, sha256=None,
                                       format=res.format, url=res.url,
