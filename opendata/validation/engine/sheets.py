@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opendata.validation.messages import _
 from opendata.validation.report import Issue
 
 SHEET_FORMATS = ("xlsx", "ods")
@@ -81,25 +82,31 @@ def sheet_to_csv(path: Path, out: Path, *, sheet: str | int | None, schema: dict
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own errors for anything unreadable
         return SheetCsv(None, issue=Issue(
-            message=f"the file is not a readable spreadsheet ({type(exc).__name__}: {exc})",
-            code="not-a-spreadsheet", hint="Save it again from the spreadsheet program as "
-            ".xlsx or .ods, or export the sheet as CSV.", line=None, **base))
+            message=_("the file is not a readable spreadsheet ({error})").format(
+                error=f"{type(exc).__name__}: {exc}"),
+            code="not-a-spreadsheet", hint=_("Save it again from the spreadsheet program as "
+                                             ".xlsx or .ods, or export the sheet as CSV."),
+            line=None, **base))
     names = list(book.sheet_names)
-    listed = f"Sheets in the file: {', '.join(map(repr, names)) or 'none'}."
+    listed = (_("Sheets in the file: {names}.").format(names=", ".join(map(repr, names)))
+              if names else _("The file has no sheet."))
     if isinstance(sheet, int) and not isinstance(sheet, bool):
         if not 1 <= sheet <= len(names):
             return SheetCsv(None, issue=Issue(
-                message=f"the workbook has no sheet number {sheet}: it has {len(names)}",
-                code="missing-sheet", hint=f"Give `sheet:` a number from 1 to {len(names)} "
-                f"or a sheet's name. {listed}", **base))
+                message=_("the workbook has no sheet number {number}: it has {count}").format(
+                    number=sheet, count=len(names)),
+                code="missing-sheet", hint=_("Give `sheet:` a number from 1 to {count} or a "
+                                             "sheet's name.").format(count=len(names))
+                + f" {listed}", **base))
         sheet = names[sheet - 1]
     name = sheet if sheet is not None else (names[0] if names else None)
     if name not in names:
         close = difflib.get_close_matches(str(name), names, n=1)
         return SheetCsv(None, issue=Issue(
-            message=f"the workbook has no sheet named {name!r}", code="missing-sheet",
-            hint=(f"Did you mean {close[0]!r}? " if close else "")
-            + f"Set `sheet:` in the manifest to one of them. {listed}", **base))
+            message=_("the workbook has no sheet named {name!r}").format(name=name),
+            code="missing-sheet",
+            hint=(_("Did you mean {close!r}?").format(close=close[0]) + " " if close else "")
+            + _("Set `sheet:` in the manifest to one of them.") + f" {listed}", **base))
     by_name = {f.get("name"): f for f in schema.get("fields", [])}
     rows = 0
     offset = 0
@@ -123,10 +130,12 @@ def sheet_to_csv(path: Path, out: Path, *, sheet: str | int | None, schema: dict
             rows += 1
     if not header:
         return SheetCsv(None, issue=Issue(
-            message=f"sheet {name!r} is empty" + (f" at its header row {header_row}"
-                                                    if header_row else ""),
-            code="empty-sheet", hint="Put the column names in the header row and the data "
-            "below them, or name the sheet that holds the data with `sheet:`. " + listed,
+            message=(_("sheet {name!r} is empty at its header row {row}").format(
+                name=name, row=header_row) if header_row
+                else _("sheet {name!r} is empty").format(name=name)),
+            code="empty-sheet", hint=_("Put the column names in the header row and the data "
+                                       "below them, or name the sheet that holds the data "
+                                       "with `sheet:`.") + f" {listed}",
             line=header_row, **base))
     return SheetCsv(out, rows, offset=offset)
 
