@@ -46,6 +46,16 @@ resources:
 """
 
 
+#: the manifest entry of that export, without ``normalise`` (tests add it when they want it)
+PARKINGS_RESOURCE = """  - name: parkings
+    title: Parkings
+    path: parkings.csv
+    format: csv
+    schema: {name: etalab/schema-stationnement, version: "0.1.5"}
+    dialect: {delimiter: ";", encoding: cp1252, decimalChar: ","}
+"""
+
+
 def excel_french() -> bytes:
     """The real example file as Excel saves it in France: `;`, cp1252, decimal commas."""
     rows = list(csv.reader(io.StringIO(PARKINGS.read_text("utf-8"))))

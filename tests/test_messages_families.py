@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-
-from tests.validation.test_normalise import RESOURCE, excel_french
+from published_copies import PARKINGS_RESOURCE as RESOURCE
+from published_copies import excel_french
 
 Run = Callable[..., Result]
 

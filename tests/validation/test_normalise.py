@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
+from published_copies import PARKINGS_RESOURCE, excel_french
 
 from opendata.catalog.manifests import load_catalog
 from opendata.harvesters.base import Portal
@@ -17,24 +16,7 @@ from opendata.pipeline.build import build
 from opendata.validation.normalise import published_file
 from opendata.validation.validator import validate
 
-SOURCE = (Path(__file__).resolve().parents[1] / "data" / "national" / "files" / "etalab"
-          / "schema-stationnement" / "exemple-valide.csv")
-RESOURCE = """  - name: parkings
-    title: Parkings
-    path: parkings.csv
-    format: csv
-    schema: {name: etalab/schema-stationnement, version: "0.1.5"}
-    dialect: {delimiter: ";", encoding: cp1252, decimalChar: ","}
-"""
-
-
-def excel_french() -> bytes:
-    """The real example file as Excel saves it in France: `;`, cp1252, decimal commas."""
-    rows = list(csv.reader(io.StringIO(SOURCE.read_text("utf-8"))))
-    out = io.StringIO()
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(
-        [rows[0], *[[c.replace(".", ",") for c in r] for r in rows[1:]]])
-    return out.getvalue().encode("cp1252")
+RESOURCE = PARKINGS_RESOURCE
 
 
 @pytest.fixture
