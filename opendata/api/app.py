@@ -122,10 +122,19 @@ class Library:
         self.default_order = sorted(self.docs, key=lambda d: d.pkg.get("metadata_modified") or "",
                                     reverse=True)
         # What package_search needs, computed once: field -> value -> doc numbers (the
-        # facets and the exact fq clauses), word -> doc numbers, and each sort's order.
+        # facets and the exact fq clauses), word -> doc numbers, extra key -> word -> doc
+        # numbers (``extras_<key>`` clauses match words, as CKAN's text fields do), and
+        # each sort's order.
         self.values: dict[str, dict[str, set[int]]] = {}
         self.words: dict[str, set[int]] = {}
+        self.extra_words: dict[str, dict[str, set[int]]] = {}
+        self.extra_keys: dict[str, set[int]] = {}
         for n, doc in enumerate(self.docs):
+            for key, key_words in doc.extra_words.items():
+                self.extra_keys.setdefault(key, set()).add(n)
+                key_index = self.extra_words.setdefault(key, {})
+                for word in key_words:
+                    key_index.setdefault(word, set()).add(n)
             for name, vals in doc.fields.items():
                 if name in WORD_FIELDS:
                     continue
@@ -142,13 +151,16 @@ class Library:
     def select(self, clauses: list[tuple[bool, str, str]], free: list[str]) -> set[int]:
         """Doc numbers matching every clause and every free word: set operations on the
         indexes where a clause is an exact field value, a scan of the candidates left
-        for the others (word fields, ``extras_*``, wildcards)."""
+        for the others (word fields, wildcards)."""
         selected = set(range(len(self.docs)))
         rest = []
         for clause in clauses:
             negated, name, raw = clause
             values, _ = _values(raw)
-            if name in self.values and "*" not in values:
+            if name.startswith("extras_"):
+                ids = self._extra_ids(name[len("extras_"):], values)
+                selected = selected - ids if negated else selected & ids
+            elif name in self.values and "*" not in values:
                 ids = set().union(*(self.values[name].get(v, set()) for v in values))
                 selected = selected - ids if negated else selected & ids
             elif name == "*" and raw == "*":
@@ -164,6 +176,23 @@ class Library:
         if rest:
             selected = {i for i in selected if matches(self.docs[i], rest, []) is not None}
         return selected
+
+    def _extra_ids(self, key: str, values: list[str]) -> set[int]:
+        """Docs whose extra ``key`` holds every word of one of ``values`` (``*``: docs
+        that have the extra at all), from the index: what :func:`matches` decides for
+        one doc, for all of them at once."""
+        index = self.extra_words.get(key, {})
+        ids: set[int] = set()
+        for value in values:
+            if value == "*":
+                ids |= self.extra_keys.get(key, set())
+                continue
+            wanted = words(value)
+            if not wanted:
+                continue
+            postings = sorted((index.get(w, set()) for w in wanted), key=len)
+            ids |= postings[0].intersection(*postings[1:])
+        return ids
 
 
 class App:

@@ -85,9 +85,11 @@ def _values(raw: str) -> tuple[list[str], bool]:
 def _clause_matches(doc: Doc, name: str, raw: str) -> bool:
     values, _quoted = _values(raw)
     if name.startswith("extras_"):
-        have = doc.extra_words.get(name[len("extras_"):], set())
-        return any(words(v) <= have and (words(v) or v == "*") for v in values) or (
-            "*" in values and name[len("extras_"):] in doc.extra_words)
+        key = name[len("extras_"):]
+        if key not in doc.extra_words:
+            return False
+        have = doc.extra_words[key]
+        return any(v == "*" or (bool(words(v)) and words(v) <= have) for v in values)
     if name in ("title", "text", "notes"):
         have = doc.fields[name]
         return any(words(v) <= have for v in values)

@@ -169,3 +169,30 @@ def test_site_and_dcat_with_their_content_types(served):
 def test_serve_without_a_build_exits_2(cli, tmp_path: Path):
     result = cli("serve", "--dist", str(tmp_path / "nothing"))
     assert result.exit_code == 2 and "opendata build" in result.output
+
+
+def test_extras_clauses_answer_from_the_index_as_a_scan_would(api_library):
+    """``extras_<key>`` clauses are answered from the word index built at start; the
+    answer must be the one matching each package in turn gives (the reference)."""
+    from opendata.api.app import Library
+    from opendata.api.search import matches, parse_clauses
+
+    lib = Library(api_library[1])
+    extras = sorted({(k, v) for d in lib.docs for e in d.pkg["extras"]
+                     for k, v in [(e["key"], str(e["value"]))]
+                     if not k.startswith("opendata_state")})
+    assert len(extras) > 10
+    queries = ["extras_no_such_key:x", "extras_rapport:*", "-extras_rapport:*",
+               'extras_opendata_catalog:"https://bibliotheque-donnees.fr/"',
+               "extras_rapport:(12 OR 999)"]
+    for key, value in extras[::3]:
+        first = value.split()[0] if value.split() else value
+        queries += [f'extras_{key}:"{value[:60]}"', f"extras_{key}:{first}",
+                    f"-extras_{key}:{first}"]
+    for query in queries:
+        clauses, free = parse_clauses(query)
+        scanned = {i for i, doc in enumerate(lib.docs) if matches(doc, clauses, free) is not None}
+        assert lib.select(clauses, free) == scanned, query
+    have = sum(1 for d in lib.docs if any(e["key"] == "rapport" for e in d.pkg["extras"]))
+    assert len(lib.select(*parse_clauses("extras_rapport:*"))) == have > 0
+    assert len(lib.select(*parse_clauses("-extras_rapport:*"))) == len(lib.docs) - have
