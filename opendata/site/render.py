@@ -114,13 +114,34 @@ def relative(from_page: str, to: str) -> str:
     return "/".join(parts)
 
 
+def pager_window(total: int, current: int, spread: int = 2) -> list[int | None]:
+    """The page numbers a pager links: the first, the last and ``spread`` either side of
+    ``current``, ``None`` for each gap.  Linking every page made each list page grow with
+    the catalog (200 links per page at 10,000 datasets, 200 such pages per list);
+    previous/next and the window still reach every page."""
+    shown = sorted({1, total} | set(range(max(1, current - spread),
+                                          min(total, current + spread) + 1)))
+    out: list[int | None] = []
+    for n in shown:
+        last = out[-1] if out else n - 1
+        assert last is not None  # a gap is always followed by a number
+        if n - last == 2:  # one page missing: its number takes no more room than a gap
+            out.append(last + 1)
+        elif n - last > 2:
+            out.append(None)
+        out.append(n)
+    return out
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
+    # auto_reload off: templates do not change during a build, and checking would stat
+    # every template file on each of the 20,000+ renders of a large catalog
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                       autoescape=select_autoescape(["html", "xml"], default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["markdown"] = render_markdown
     env.filters["safe_url"] = safe_url
     env.globals.update(t=t, theme_label=theme_label, frequency_label=frequency_label,
-                       human_size=human_size, human_date=human_date)
+                       human_size=human_size, human_date=human_date, pager_window=pager_window)
     return env

@@ -299,3 +299,14 @@ def test_forked_workers_write_the_same_site(library, tmp_path, monkeypatch):
                               Graph().parse(two, format="json-ld")), rel
         else:
             assert one.read_bytes() == two.read_bytes(), rel
+
+
+def test_pager_links_first_last_and_a_window_around_the_current_page():
+    from opendata.site.render import pager_window
+
+    assert pager_window(1, 1) == [1]
+    assert pager_window(7, 4) == [1, 2, 3, 4, 5, 6, 7]
+    assert pager_window(8, 4) == [1, 2, 3, 4, 5, 6, 7, 8]  # one page never hides behind "…"
+    assert pager_window(200, 1) == [1, 2, 3, None, 200]
+    assert pager_window(200, 100) == [1, None, 98, 99, 100, 101, 102, None, 200]
+    assert pager_window(200, 200) == [1, None, 198, 199, 200]
