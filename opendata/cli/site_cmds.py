@@ -15,8 +15,13 @@ from opendata.cli import end_progress, pass_ctx, progress_printer
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: <dist>/site).")
 @click.option("--no-cache", is_flag=True, help="Re-validate unchanged data files too.")
+@click.option("--published", "published", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A report of `opendata publish --report` whose portal pages the dataset "
+                   "pages link (repeatable; published/*.json is always read).")
 @pass_ctx
-def site_cmd(ctx, dist: Path | None, out: Path | None, no_cache: bool) -> None:
+def site_cmd(ctx, dist: Path | None, out: Path | None, no_cache: bool,
+             published: tuple[Path, ...]) -> None:
     """Write the catalog's static website (French, and English under en/).
 
     It needs a build (`opendata build` writes the site too); open <out>/index.html in a
@@ -25,7 +30,8 @@ def site_cmd(ctx, dist: Path | None, out: Path | None, no_cache: bool) -> None:
     from opendata.site import site
 
     progress = progress_printer()
-    result = site(ctx.root, dist, out=out, use_cache=not no_cache, progress=progress)
+    result = site(ctx.root, dist, out=out, use_cache=not no_cache, published=published,
+                  progress=progress)
     end_progress(progress)
     click.echo(f"wrote {result.pages} page(s) for {result.datasets} dataset(s) to {result.out}")
 

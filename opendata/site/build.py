@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +41,7 @@ from opendata.site.model import (
     slug,
     summarize,
 )
+from opendata.site.published import PortalLink, published_links, report_files
 from opendata.site.render import environment, relative
 from opendata.site.search import write_search_index
 from opendata.validation.report import ValidationReport
@@ -153,13 +154,17 @@ def _published(catalog: Catalog, report: ValidationReport) -> list[Dataset]:
 
 def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
                out: Path | None = None, preview_rows: int = 10, with_preview: bool = True,
+               published: Sequence[Path] = (),
                progress: Callable[[str], None] | None = None) -> SiteResult:
     """Write the website of the valid datasets into ``out`` (default ``dist/site``).
 
     ``dist`` must hold what ``build`` wrote before this step (zips, DCAT); a missing piece
-    leaves its link out of the page rather than pointing at nothing.
+    leaves its link out of the page rather than pointing at nothing.  The portal pages
+    each dataset page links come from the publish reports in ``published/`` at the
+    catalog root and from ``published`` (see :mod:`opendata.site.published`).
     """
     out = Path(out) if out else Path(dist) / "site"
+    portals = published_links(catalog.root, published)  # before anything is deleted
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -180,6 +185,48 @@ def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
     packs = _packs(catalog, dist, out, set(summaries))
     common: dict[str, Any] = {"facet_kinds": FACETS, "has_ttl": (dist / "catalog.ttl").is_file()}
 
+    job = _DatasetPages(catalog, report, dist, out, summaries, histories, packs, common,
+                        preview_rows, with_preview, portals)
+    names = [ds.name for ds in datasets]
+    workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(names) >= PARALLEL_FROM else 1
+
+    def lists() -> int:  # everything but the dataset pages
+        pages = _list_pages(out, catalog, common, summaries, facets, by_modified, packs)
+        _copy_shared(dist, out)
+        write_search_index(out / "assets" / "search-index.js", catalog, summaries.values())
+        _write_sitemap(out, catalog, summaries.values(), facets, packs)
+        _write_feed(out, catalog, by_modified)
+        return pages
+
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Pages are independent: split the datasets over forked workers (the catalog and
+        # summaries are inherited, nothing is pickled but names and page counts), and
+        # write the other pages and files here meanwhile rather than before forking.
+        global _JOB
+        chunks = [names[i::workers] for i in range(workers)]
+        _JOB = job  # inherited by the forked workers: never pickled
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = [pool.submit(_run_job, chunk) for chunk in chunks]
+                result.pages += lists()
+                dataset_pages = sum(f.result() for f in futures)
+        finally:
+            _JOB = None
+    else:
+        result.pages += lists()
+        dataset_pages = job.run(names, progress)
+    result.pages += dataset_pages
+    result.datasets = len(datasets)
+    result.files = [out]
+    return result
+
+
+def _list_pages(out: Path, catalog: Catalog, common: dict[str, Any],
+                summaries: dict[str, Summary], facets: dict[str, dict[str, list[str]]],
+                by_modified: list[Summary], packs: list[dict[str, Any]]) -> int:
+    """Home, search, facet index, every list page and the pack pages, in each language."""
+    pages = 0
     for lang in LANGS:
         writer = _Writer(out, catalog, lang, common)
 
@@ -211,35 +258,8 @@ def build_site(catalog: Catalog, report: ValidationReport, dist: Path, *,
                                   intro=org, kind=kind, value=value)
         for pack in packs:
             writer.render("pack.html", f"packs/{pack['name']}.html", pack=pack)
-        result.pages += writer.count
-
-    job = _DatasetPages(catalog, report, dist, out, summaries, histories, packs, common,
-                        preview_rows, with_preview)
-    names = [ds.name for ds in datasets]
-    workers = min(os.cpu_count() or 1, MAX_WORKERS) if len(names) >= PARALLEL_FROM else 1
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        # Pages are independent: split the datasets over forked workers (the catalog and
-        # summaries are inherited, nothing is pickled but names and page counts).
-        global _JOB
-        chunks = [names[i::workers] for i in range(workers)]
-        _JOB = job  # inherited by the forked workers: never pickled
-        try:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                dataset_pages = sum(pool.map(_run_job, chunks))
-        finally:
-            _JOB = None
-    else:
-        dataset_pages = job.run(names, progress)
-    result.pages += dataset_pages
-    result.datasets = len(datasets)
-
-    _copy_shared(dist, out)
-    write_search_index(out / "assets" / "search-index.js", catalog, summaries.values())
-    _write_sitemap(out, catalog, summaries.values(), facets, packs)
-    _write_feed(out, catalog, by_modified)
-    result.files = [out]
-    return result
+        pages += writer.count
+    return pages
 
 
 @dataclass
@@ -256,6 +276,7 @@ class _DatasetPages:
     common: dict[str, Any]
     preview_rows: int
     with_preview: bool
+    portals: dict[str, list[PortalLink]]
 
     def run(self, names: list[str], progress: Callable[[str], None] | None = None) -> int:
         from opendata.site.jsonld import JsonLdWriter  # rdflib: only when building
@@ -269,10 +290,11 @@ class _DatasetPages:
             ds = catalog.dataset(name)
             view = build_view(catalog, ds, self.summaries[name], self.report, dist,
                               self.histories.get(ds.dir.name, []), self.preview_rows,
-                              self.with_preview)
+                              self.with_preview, self.portals.get(name))
             for res in ds.resources:
-                if res.file is not None and res.path:
-                    _link_file(res.file, out / FILES_DIR / ds.name / res.path)
+                file = res.file
+                if file is not None and res.path:
+                    _link_file(file, out / FILES_DIR / ds.name / res.path)
                     if (copy := published_copy(catalog, res)) is not None:
                         _link_file(copy, out / copy_site_path(ds, res))
             if view.package:
@@ -380,6 +402,8 @@ def schema_org(catalog: Catalog, view: Any, has_dcat: bool) -> dict[str, Any]:
         data["temporalCoverage"] = f"{view.temporal['start']}/{view.temporal.get('end', '..')}"
     if view.spatial_uri:
         data["spatialCoverage"] = {"@type": "Place", "sameAs": view.spatial_uri}
+    if view.portals:  # the same dataset on the portals it is published to
+        data["sameAs"] = [p.url for p in view.portals]
     base = cfg.homepage or cfg.base_uri
     data["distribution"] = [
         {"@type": "DataDownload", "name": d.title, "encodingFormat": d.format,
@@ -425,8 +449,10 @@ def _write_feed(out: Path, catalog: Catalog, newest: list[Summary], limit: int =
 
 
 def site(root: Path | str = ".", dist: Path | str | None = None, *, out: Path | str | None = None,
-         use_cache: bool = True, progress: Callable[[str], None] | None = None) -> SiteResult:
-    """``opendata site``: validate (cached) and write the site from an existing ``dist/``."""
+         use_cache: bool = True, published: Sequence[Path] = (),
+         progress: Callable[[str], None] | None = None) -> SiteResult:
+    """``opendata site``: validate (cached) and write the site from an existing ``dist/``;
+    ``published``: publish reports to link beside those in ``published/``."""
     from opendata.validation.validator import validate
 
     catalog = load_catalog(root)
@@ -434,7 +460,8 @@ def site(root: Path | str = ".", dist: Path | str | None = None, *, out: Path | 
     if not (dist_path / "catalog.json").is_file():
         raise UsageError(f"{dist_path} holds no build (no catalog.json)",
                          "Run `opendata build` first: the site links its zips and DCAT files.")
+    report_files(catalog.root, published)  # a missing report fails before validating
     report = validate(catalog=catalog, use_cache=use_cache, progress=progress)
     return build_site(catalog, report, dist_path, out=Path(out) if out else None,
-                      progress=progress)
+                      published=published, progress=progress)
 

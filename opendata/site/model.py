@@ -24,6 +24,7 @@ from opendata.gitinfo import FileDates
 from opendata.packages.texts import citation
 from opendata.site.history import Commit
 from opendata.site.preview import Preview, read_preview
+from opendata.site.published import PortalLink
 from opendata.validation.normalise import is_sheet
 from opendata.validation.report import ValidationReport
 
@@ -139,7 +140,7 @@ class DatasetView:
     valid: bool
     warnings: list[str]
     resource_rows: dict[str, int | None]
-    portals: list[dict[str, str]] = field(default_factory=list)
+    portals: list[PortalLink] = field(default_factory=list)  # where it is published
     extras: dict[str, str] = field(default_factory=dict)
 
 
@@ -195,7 +196,8 @@ def _constraints(fld: dict[str, Any]) -> list[tuple[str, str]]:
 
 def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: ValidationReport,
                dist: Path, history: list[Commit], preview_rows: int = 10,
-               with_preview: bool = True) -> DatasetView:
+               with_preview: bool = True, portals: list[PortalLink] | None = None
+               ) -> DatasetView:
     """Everything the page of ``ds`` shows; reads only the first rows of each table."""
     lic = catalog.licences.get(ds.licence) if ds.licence in catalog.licences else None
     result = report.datasets.get(ds.name)
@@ -203,6 +205,7 @@ def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: Validati
     tables: list[TableView] = []
     downloads: list[Download] = []
     for res in ds.resources:
+        file = res.file  # resolved and checked on each access: once per resource
         fields: list[dict[str, Any]] = []
         if res.schema is not None:
             try:
@@ -211,14 +214,14 @@ def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: Validati
             except SchemaRefError:
                 fields = []
         preview = None
-        if res.is_tabular and res.file is not None and with_preview and not is_sheet(res):
-            preview = read_preview(res.file, res.dialect, res.format, preview_rows, fields)
+        if res.is_tabular and file is not None and with_preview and not is_sheet(res):
+            preview = read_preview(file, res.dialect, res.format, preview_rows, fields)
         if res.is_tabular or fields:
             tables.append(TableView(
                 resource=res.name, title=res.title, preview=preview, rows=rows.get(res.name),
                 fields=[{**f, "example": _example(f, preview), "constraint_list": _constraints(f)}
                         for f in fields]))
-        if res.file is not None and res.path:
+        if file is not None and res.path:
             copy = published_copy(catalog, res)
             if copy is not None:  # what DCAT and the portals publish comes first
                 downloads.append(Download(
@@ -226,7 +229,7 @@ def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: Validati
                     sha256=source_sha256(copy), format="csv", description=res.description))
             downloads.append(Download(
                 title=res.title, href=f"{FILES_DIR}/{ds.name}/{res.path}",
-                size=res.file.stat().st_size, sha256=source_sha256(res.file),
+                size=file.stat().st_size, sha256=source_sha256(file),
                 format=res.format, description="" if copy else res.description,
                 as_exported=copy is not None))
         else:
@@ -253,6 +256,7 @@ def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: Validati
         downloads=downloads, package=package, dcat_ttl=f"{DCAT_DIR}/{ds.name}.ttl",
         dcat_jsonld=f"{DCAT_DIR}/{ds.name}.jsonld", valid=bool(result and result.valid),
         warnings=[i.message for i in issues if i.severity != "error"], resource_rows=rows,
+        portals=list(portals or []),
         extras={str(k): str(v) for k, v in (ds.get("extras") or {}).items()})
 
 

@@ -5,21 +5,27 @@ datasets written to attack or corner the site, built once into a throw-away fold
   ``javascript:`` link and a ``javascript:`` source URL (all must come out inert), and
   the word ``zyxwquetzal`` found in no other dataset (the search test looks for it);
 * ``notice-sans-tableau``: a dataset whose only resource is a text file (no table: no
-  preview, no dictionary, still a page and downloads).
+  preview, no dictionary, still a page and downloads);
+* ``published/ckan-region.json``: a publish report saying the hostile dataset is on a
+  CKAN, so its page shows "published on" (in the browser and axe tests too).
 
 The copy is a git repository with one commit, so pages show a history.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
+
+from opendata.site.published import PUBLISHED_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 UNIQUE_WORD = "zyxwquetzal"
 HOSTILE = "donnees-hostiles"
 NO_TABLE = "notice-sans-tableau"
+PUBLISHED_PORTAL = "https://ckan.example.org"
 
 HOSTILE_MANIFEST = f"""\
 name: {HOSTILE}
@@ -93,6 +99,13 @@ def make_library(base: Path) -> tuple[Path, Path]:
     notice.mkdir()
     (notice / "dataset.yaml").write_text(NO_TABLE_MANIFEST, encoding="utf-8")
     (notice / "notice.txt").write_text("Notice.\n", encoding="utf-8")
+    # a publish report, so that pages show where the hostile dataset is published
+    (root / PUBLISHED_DIR).mkdir()
+    (root / PUBLISHED_DIR / "ckan-region.json").write_text(json.dumps({
+        "target": "ckan-region", "kind": "ckan", "url": PUBLISHED_PORTAL, "ok": True,
+        "dry_run": False, "results": [{"dataset": HOSTILE, "action": "create", "status": "ok",
+                                       "url": f"{PUBLISHED_PORTAL}/dataset/{HOSTILE}",
+                                       "changes": []}]}), encoding="utf-8")
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
            "PATH": "/usr/bin:/bin"}
