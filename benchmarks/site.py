@@ -103,7 +103,11 @@ def step_site(root: Path) -> dict:
     start = time.perf_counter()
     result = build_site(catalog, report, root / "dist")
     elapsed = time.perf_counter() - start
+    me, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return {"seconds": elapsed, "pages": result.pages,
+            # CPU time (this process and its page writers): what the machine's other
+            # load changes least, so the figure to compare between two runs
+            "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             # the forked page writers (one per core): each one's own peak
             "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
@@ -165,7 +169,8 @@ def site_figures(root: Path) -> None:
     print(f"DCAT per-dataset Turtle (prerequisite, not the site): {dcat['seconds']:.1f} s")
     site = child("site", root)
     out = root / "dist" / "site"
-    print(f"site step: {site['seconds']:.1f} s, peak RSS {site['peak_rss_mb']:.0f} MB "
+    print(f"site step: {site['seconds']:.1f} s ({site['cpu_seconds']:.1f} s of CPU), "
+          f"peak RSS {site['peak_rss_mb']:.0f} MB "
           f"(+ workers: {site['worker_peak_rss_mb']:.0f} MB each at most), "
           f"{site['pages']} pages (target < 60 s)")
     index = (out / "assets" / "search-index.js").stat().st_size
