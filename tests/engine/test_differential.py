@@ -199,3 +199,27 @@ def test_custom_checks_give_identical_findings(case: Any, tmp_path: Path) -> Non
     ref, fast = both(path, schema, {"delimiter": ";"})
     assert findings(fast) == findings(ref), (schema, rows)
     assert fast.rows == (ref.rows or 0)
+
+
+NAN_CASES = [
+    ({"fields": [{"name": "a", "type": "number", "constraints": {"unique": True}}]},
+     [["NaN"], ["NaN"], ["1"], ["1"], ["nan"], ["-NaN"], ["NaN"]]),
+    ({"fields": [{"name": "a", "type": "number"}], "primaryKey": ["a"]},
+     [["NaN"], ["NaN"], ["1"], ["1"], [""], ["NaN"]]),
+    ({"fields": [{"name": "a", "type": "number"}, {"name": "b", "type": "integer"}],
+      "primaryKey": ["a", "b"]},
+     [["NaN", "1"], ["NaN", "1"], ["NaN", ""], ["NaN", ""], ["", ""], ["2", "1"], ["2", "1"]]),
+]
+
+
+@pytest.mark.parametrize(("schema", "rows"), NAN_CASES)
+def test_nan_keys_never_repeat_as_in_the_reference_path(schema: dict[str, Any],
+                                                        rows: list[list[str]],
+                                                        tmp_path: Path) -> None:
+    # the reference path's dict never matches NaN with NaN: neither under unique nor
+    # in a primary key, whatever the key's other cells
+    path = tmp_path / "t.csv"
+    write(path, [f["name"] for f in schema["fields"]], rows, ",")
+    ref, fast = both(path, schema, {})
+    assert findings(fast) == findings(ref)
+    assert fast.error_total == sum(1 for i in ref.issues if i.severity == "error")

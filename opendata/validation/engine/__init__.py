@@ -249,6 +249,19 @@ def _read_ahead(batches: Iterator[Any]) -> Iterator[Any]:
         reader.join()
 
 
+def _drop_nan(frame: Any, cols: list[str]) -> Any:
+    """``frame`` without the rows whose key holds a NaN number.  The reference path keeps
+    keys in a dict: NaN equals nothing, not even another NaN, so a key holding one never
+    repeats (for ``unique`` and for the primary key alike), where DuckDB's grouping
+    would match two NaN."""
+    import polars as pl
+
+    nan = [pl.col(c).is_nan() for c in cols if frame.schema[c] in (pl.Float64, pl.Float32)]
+    if not nan or frame.height == 0:
+        return frame
+    return frame.filter(~pl.any_horizontal(nan).fill_null(False))
+
+
 class _Run:
     """One file through the engine."""
 
@@ -488,7 +501,7 @@ class _Run:
                         assert key is not None
                         frame = pl.DataFrame({"row": row_no, "k0": key}).filter(
                             pl.col("k0").is_not_null())
-                        store.add(f"u{i}", frame)
+                        store.add(f"u{i}", _drop_nan(frame, ["k0"]))
                     if self.pk:
                         cols = {f"k{j}": results[i][2] for j, i in enumerate(self.pk)}
                         frame = pl.DataFrame({"row": row_no, **cols})
@@ -498,8 +511,8 @@ class _Run:
                             pk_none_total += none.height
                             pk_none.extend(none["row"].head(self.limit).to_list())
                             del pk_none[self.limit:]
-                        store.add("pk", frame.filter(~pl.all_horizontal(
-                            [pl.col(c).is_null() for c in cols])))
+                        store.add("pk", _drop_nan(frame.filter(~pl.all_horizontal(
+                            [pl.col(c).is_null() for c in cols])), list(cols)))
             if store is not None:
                 self._keys(store, pk_none, pk_none_total)
             if self.fks is not None:
