@@ -29,7 +29,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from opendata.errors import IntegrityError, PortalError, UsageError, ValidationFailed
+from opendata.errors import (
+    IntegrityError,
+    OpendataError,
+    PortalError,
+    UsageError,
+    ValidationFailed,
+)
 from opendata.packages.packs import LOCK_NAME
 
 if TYPE_CHECKING:
@@ -652,9 +658,16 @@ def download(source: str, to: Path | str | None = None, *, verify_only: bool = F
         lock = verify_zip(zip_path, limits)
         return DownloadResult(zip_path=zip_path, folder=None, lock=lock)
     folder = extract_pack(zip_path, dest_dir / zip_path.name.removesuffix(".zip"), limits)
-    lock = json.loads((folder / LOCK_NAME).read_text(encoding="utf-8"))
+    try:
+        lock = json.loads((folder / LOCK_NAME).read_text(encoding="utf-8"))
+        resources = resource_locations(folder)
+    except OpendataError:
+        # its lock holds, but its descriptor is refused: an extraction left in place would
+        # look verified to whoever finds it
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     result = DownloadResult(zip_path=zip_path, folder=folder, lock=lock,
-                            resources=resource_locations(folder), resumed=resumed)
+                            resources=resources, resumed=resumed)
     if validate_data:
         result.errors, result.validated = revalidate(folder), True
     return result
@@ -742,15 +755,24 @@ def load_pack(path_or_url: str | os.PathLike[str], *, to: Path | str | None = No
     if kind == "path" and Path(source).is_dir():
         folder = Path(source)
         lock = verify_folder(folder)
+        extracted = False
     else:
         result = download(source, cache, sha256=sha256, validate_data=False)
         assert result.folder is not None
         folder, lock = result.folder, result.lock
-    descriptor = _local_descriptor(folder)
-    frames = {}
-    for res in descriptor.get("resources", []):
-        if res.get("profile") == "tabular-data-resource" and not _is_remote(res):
-            frames[res["name"]] = read_table(folder, res)
+        extracted = True
+    try:
+        descriptor = _local_descriptor(folder)
+        frames = {}
+        for res in descriptor.get("resources", []):
+            if res.get("profile") == "tabular-data-resource" and not _is_remote(res):
+                frames[res["name"]] = read_table(folder, res)
+    except OpendataError:
+        if extracted:
+            # this call extracted it: a pack refused on its contents must not stay in the
+            # cache looking like a verified extraction
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return LoadedPack(path=folder, descriptor=descriptor, lock=lock, frames=frames)
 
 

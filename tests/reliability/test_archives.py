@@ -126,6 +126,9 @@ def test_datapackage_paths_are_checked_like_manifest_paths(run, tmp_path, path):
     assert "datapackage.json" in result.output
     with pytest.raises(IntegrityError, match="datapackage.json"):
         opendata.load_pack(pack, to=tmp_path / "cache")
+    # the extractions made for it are gone, not left behind as if verified
+    assert not (tmp_path / "out" / "p-1.0.0").exists()
+    assert not (tmp_path / "cache" / "p-1.0.0").exists()
 
 
 def test_load_pack_refuses_a_symlink_planted_in_an_extracted_folder(tmp_path):
@@ -153,3 +156,14 @@ def test_malformed_schema_in_a_pack_is_an_integrity_error(tmp_path):
                                                 "data.csv": b"a\n1\n"})
     with pytest.raises(IntegrityError, match="not a valid Table Schema"):
         opendata.load_pack(pack, to=tmp_path / "cache")
+
+
+def test_a_pack_whose_table_cannot_be_read_leaves_no_extraction(tmp_path):
+    descriptor = json.loads(_descriptor("data.csv"))
+    descriptor["resources"][0]["dialect"] = "semicolon"
+    pack = make_pack(tmp_path / "p-1.0.0.zip", {"datapackage.json": json.dumps(descriptor)
+                                                .encode(), "data.csv": b"a\n1\n"})
+    with pytest.raises(IntegrityError, match="dialect"):
+        opendata.load_pack(pack, to=tmp_path / "cache")
+    assert not (tmp_path / "cache" / "p-1.0.0").exists()
+    assert pack.is_file()  # the zip itself is the user's: kept
