@@ -6,6 +6,12 @@ spills to disk past it, so memory does not grow with the rows.  The duplicates c
 one window query per key: ``lag(row)`` over the rows sharing a key is the previous row with
 that key, exactly the row Frictionless names ("the same as in the row at position N", the
 *last* earlier occurrence, since its dict is overwritten at every row).
+
+Most keys are ids that only increase down the file: a single-field integer or string key
+whose values rise strictly, batch after batch, holds no duplicate, and DuckDB (its import,
+its inserts, its query) is not needed.  Such a key's batches go to a plain Arrow IPC file
+while the order holds; the first batch that breaks it loads that file into DuckDB, and the
+key goes the usual way from there, so the duplicates found are the same either way.
 """
 
 from __future__ import annotations
@@ -24,6 +30,27 @@ THREADS = 1
 
 
 @dataclass
+class _Rising:
+    """A key whose values have only increased so far: its batches, in an IPC file."""
+
+    path: Path
+    last: Any = None
+    writer: Any = None
+
+    def write(self, arrow: Any) -> None:
+        import pyarrow as pa
+
+        if self.writer is None:
+            self.writer = pa.ipc.new_stream(str(self.path), arrow.schema)
+        self.writer.write_table(arrow)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+@dataclass
 class KeyStore:
     """One table per key (a unique field, or the primary key's fields)."""
 
@@ -33,41 +60,100 @@ class KeyStore:
     _started: set[str] = field(default_factory=set)
     _pending: dict[str, list[Any]] = field(default_factory=dict)
     _pending_bytes: int = 0
+    #: keys still in rising order (see the module's docstring); a key leaves for good
+    _rising: dict[str, _Rising] = field(default_factory=dict)
+    #: keys whose order broke (or that cannot rise: several fields, other types)
+    _unordered: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        import duckdb
-
         self._tmp = tempfile.TemporaryDirectory(prefix="opendata-keys-")
-        # a database file, not an in-memory one: an in-memory table's blocks stay in RSS
-        # (10M keys: +50 MiB) where a file's are written out past MEMORY_LIMIT; queries
-        # spill to the temporary folder likewise
-        folder = Path(self._tmp.name)
-        self._con = duckdb.connect(str(folder / "keys.duckdb"),
-                                   config={"memory_limit": MEMORY_LIMIT,
-                                           "temp_directory": str(folder / "spill"),
-                                           "preserve_insertion_order": False,
-                                           "threads": THREADS})
+
+    def _connection(self) -> Any:
+        """DuckDB, opened on the first key that needs it (often none does)."""
+        if self._con is None:
+            import duckdb
+
+            # a database file, not an in-memory one: an in-memory table's blocks stay in
+            # RSS (10M keys: +50 MiB) where a file's are written out past MEMORY_LIMIT;
+            # queries spill to the temporary folder likewise
+            folder = Path(self._tmp.name)
+            self._con = duckdb.connect(str(folder / "keys.duckdb"),
+                                       config={"memory_limit": MEMORY_LIMIT,
+                                               "temp_directory": str(folder / "spill"),
+                                               "preserve_insertion_order": False,
+                                               "threads": THREADS})
+        return self._con
 
     def add(self, name: str, table: Any) -> None:
         """Append a polars DataFrame ``(row, k0, k1, ...)`` for key ``name``; batches are
         grouped up to FLUSH_BYTES before they reach DuckDB (one insert costs ~0.1 s)."""
         if table.height == 0:
             return
+        if name not in self._unordered and self._still_rising(name, table):
+            return
         self._pending.setdefault(name, []).append(table)
         self._pending_bytes += table.estimated_size()
         if self._pending_bytes >= FLUSH_BYTES:
             self._flush()
 
+    def _still_rising(self, name: str, table: Any) -> bool:
+        """Whether ``table`` continues ``name``'s rising order (then it is kept on file);
+        on the first break, the batches kept so far go to DuckDB."""
+        import polars as pl
+
+        key = table["k0"] if table.width == 2 else None
+        if key is None or key.dtype not in (pl.Int64, pl.String):
+            self._unordered.add(name)
+            return False
+        rising = self._rising.get(name)
+        if rising is None:
+            rising = self._rising[name] = _Rising(Path(self._tmp.name) / f"{name}.arrows")
+        ok = rising.last is None or key[0] > rising.last
+        if ok and key.len() > 1:
+            ok = bool((key.slice(1) > key.slice(0, key.len() - 1)).all())
+        if ok:
+            rising.write(table.to_arrow())
+            rising.last = key[-1]
+            return True
+        self._unordered.add(name)
+        self._load(name, self._rising.pop(name))
+        return False
+
+    def _load(self, name: str, rising: _Rising) -> None:
+        """The batches of a key that rose until now, into DuckDB, FLUSH_BYTES at a time."""
+        import pyarrow as pa
+
+        rising.close()
+        if not rising.path.exists():
+            return
+        with pa.ipc.open_stream(str(rising.path)) as reader:
+            group: list[Any] = []
+            size = 0
+            for batch in reader:
+                group.append(batch)
+                size += batch.nbytes
+                if size >= FLUSH_BYTES:
+                    self._insert(name, pa.Table.from_batches(group))
+                    group, size = [], 0
+            if group:
+                self._insert(name, pa.Table.from_batches(group))
+        rising.path.unlink()
+        _release_arrow_memory()
+
+    def _insert(self, name: str, arrow: Any) -> None:
+        """One arrow table into ``name``'s DuckDB table (DuckDB reads it by name)."""
+        con = self._connection()
+        if name not in self._started:
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM arrow')
+            self._started.add(name)
+        else:
+            con.execute(f'INSERT INTO "{name}" SELECT * FROM arrow')
+
     def _flush(self) -> None:
         import polars as pl
 
         for name, tables in self._pending.items():
-            arrow = pl.concat(tables).to_arrow()  # noqa: F841  (DuckDB reads it by name)
-            if name not in self._started:
-                self._con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM arrow')
-                self._started.add(name)
-            else:
-                self._con.execute(f'INSERT INTO "{name}" SELECT * FROM arrow')
+            self._insert(name, pl.concat(tables).to_arrow())
         self._pending, self._pending_bytes = {}, 0
         _release_arrow_memory()
 
@@ -75,13 +161,13 @@ class KeyStore:
         """(number of duplicate rows, the first ``limit`` as (row, previous row))."""
         self._flush()
         if name not in self._started:
-            return 0, []
+            return 0, []  # no rows, or they only rose: no duplicate
         cols = ", ".join(f"k{i}" for i in range(len(self.keys[name])))
         # the window runs on the repeated keys only (usually none): a hash aggregate over
         # all rows is much cheaper than partitioning all of them
         on = " AND ".join(f"t.k{i} IS NOT DISTINCT FROM d.k{i}"
                           for i in range(len(self.keys[name])))
-        self._con.execute(
+        self._connection().execute(
             f'CREATE TABLE "dup_{name}" AS SELECT row, prev FROM (SELECT row, lag(row) OVER '
             f'(PARTITION BY {cols} ORDER BY row) AS prev FROM (SELECT t.* FROM "{name}" t '
             f'SEMI JOIN (SELECT {cols} FROM "{name}" GROUP BY ALL HAVING count(*) > 1) d '
@@ -92,6 +178,9 @@ class KeyStore:
         return int(total), [(int(r), int(p)) for r, p in first]
 
     def close(self) -> None:
+        for rising in self._rising.values():
+            rising.close()
+        self._rising = {}
         if self._con is not None:
             self._con.close()
             self._con = None
