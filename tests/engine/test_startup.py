@@ -33,6 +33,7 @@ def test_help_imports_no_http_rdf_or_validation_library() -> None:
 def test_cached_validate_imports_no_http_rdf_or_engine(catalog: Path) -> None:
     first = _modules("--root", str(catalog), "validate")
     assert {"polars", "pyarrow"} <= first  # the engine checked the file
+    assert "duckdb" not in first  # its primary key only rises: no duplicate to look for
     again = _modules("--root", str(catalog), "validate")
     assert not again & {*HEAVY, "polars", "pyarrow", "duckdb"}
 
