@@ -18,7 +18,7 @@ from typing import Any
 
 from opendata.checksums import remember
 from opendata.validation import messages
-from opendata.validation.custom_checks import CustomCheckError, RulesCheck, build_rules
+from opendata.validation.custom_checks import build_rules
 from opendata.validation.headers import match_header, parse_header
 from opendata.validation.messages import N_, _
 from opendata.validation.references import (
@@ -354,6 +354,8 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
     """
     from frictionless import Checklist, Package, Resource, Schema
     from frictionless import errors as ferrors
+
+    from opendata.validation.rules_check import CustomCheckError, RulesCheck
 
     base = {"file": rel, "dataset": dataset, "resource": resource}
     encoding = normalise_encoding(dialect.get("encoding"))

@@ -35,7 +35,7 @@ def test_cached_validate_imports_no_http_rdf_or_engine(catalog: Path) -> None:
     assert {"polars", "pyarrow"} <= first  # the engine checked the file
     assert "duckdb" not in first  # its primary key only rises: no duplicate to look for
     again = _modules("--root", str(catalog), "validate")
-    assert not again & {*HEAVY, "polars", "pyarrow", "duckdb"}
+    assert not again & {*HEAVY, "polars", "pyarrow", "duckdb", "frictionless"}
 
 
 def test_dcat_help_lists_the_formats_dcat_writes() -> None:
