@@ -26,6 +26,7 @@ from opendata.catalog.issues import Issue
 from opendata.catalog.manifests import DATASETS_DIR, MANIFEST, Dataset, load_dataset
 from opendata.catalog.yamlio import load_yaml
 from opendata.errors import UsageError
+from opendata.i18n import _
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -108,16 +109,18 @@ def _placeholders(data: Any) -> Iterator[tuple[tuple[str | int, ...], str, str]]
         where = _field(path)
         last = path[-1] if path else ""
         if PLACEHOLDER_TEXT.search(value):
-            yield path, (f"{where} is still a placeholder "
-                         f"({textwrap.shorten(value, 60, placeholder=' ...')!r})"), \
-                "Write the real text: placeholders are never published."
+            yield path, _("{field} is still a placeholder ({value!r})").format(
+                field=where, value=textwrap.shorten(value, 60, placeholder=" ...")), \
+                _("Write the real text: placeholders are never published.")
         elif last == "email" and EXAMPLE_EMAIL.search(value.strip()):
-            yield path, f"{where} is an example address ({value.strip()!r})", \
-                ("Give an address someone reads (example.org, .invalid, .test... domains "
-                 "receive no mail), or remove the field.")
+            yield path, _("{field} is an example address ({value!r})").format(
+                field=where, value=value.strip()), \
+                _("Give an address someone reads (example.org, .invalid, .test... domains "
+                  "receive no mail), or remove the field.")
         elif last == "organization" and is_placeholder_id(value):
-            yield path, f"{where} is a placeholder organisation ({value!r})", \
-                "Name a key of `organizations:` in opendata.yaml."
+            yield path, _("{field} is a placeholder organisation ({value!r})").format(
+                field=where, value=value), \
+                _("Name a key of `organizations:` in opendata.yaml.")
 
 
 def placeholder_issues(ds: Dataset, rel: str, *, severity: str = "error") -> list[Issue]:
@@ -159,10 +162,11 @@ def download_url_issue(config_file: str, repository: dict[str, str],
         return None
     return Issue(
         file=config_file, code="no-download-url", severity="warning", field="repository.raw_url",
-        message="local data files have no public download URL: DCAT and the site link to "
-                "each dataset's page instead of the file",
-        hint="Set `repository: {raw_url: https://raw.githubusercontent.com/ORG/REPO/{ref}/{path}}` "
-             "in opendata.yaml (`opendata init` fills it from the git remote).")
+        message=_("local data files have no public download URL: DCAT and the site link to "
+                  "each dataset's page instead of the file"),
+        hint=_("Set `repository: {example}` in opendata.yaml (`opendata init` fills it from "
+               "the git remote).").format(
+            example="{raw_url: https://raw.githubusercontent.com/ORG/REPO/{ref}/{path}}"))
 
 
 # ---------------------------------------------------------------------------------------

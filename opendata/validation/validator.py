@@ -42,6 +42,7 @@ from opendata.catalog.schemas import (
 )
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.checksums import source_sha256
+from opendata.i18n import _
 from opendata.validation import messages
 from opendata.validation.cache import Cache
 from opendata.validation.normalise import (
@@ -121,10 +122,10 @@ def validate(root: Path | str = ".", datasets: Iterable[str] | None = None, *,
         # a published copy is not in git: only the site serves it, at the homepage
         report.add(Issue(
             file=CONFIG_FILE, code="no-site-url", severity="warning", field="homepage",
-            message="published copies (normalise: true) are linked in DCAT "
-                    "under base_uri, as the site's address: opendata.yaml has no homepage",
-            hint="Set `homepage:` in opendata.yaml to the address the site (dist/site) is "
-                 "served from."))
+            message=_("published copies (normalise: true) are linked in DCAT "
+                      "under base_uri, as the site's address: opendata.yaml has no homepage"),
+            hint=_("Set `homepage:` in opendata.yaml to the address the site (dist/site) is "
+                   "served from.")))
     for issue in config_placeholder_issues(catalog.root):
         report.add(issue)
     report.issues.sort(key=lambda i: (i.dataset or "", i.file, i.line or 0, i.row or 0))
