@@ -112,7 +112,7 @@ def case_st(draw: Any) -> tuple[dict[str, Any], list[list[str]], str]:
     return schema, [list(r) for r in rows], delimiter
 
 
-def write(path: Path, header: list[str], rows: list[list[str]], delimiter: str) -> None:
+def write(path: Path, header: list[str], rows: list[list[str]], delimiter: str = ",") -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
     writer.writerow(header)

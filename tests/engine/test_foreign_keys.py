@@ -9,14 +9,13 @@ same files and must agree on every finding, in order.  Seeded (``derandomize``).
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_differential import findings, write  # the same CSV writer and comparison
 
 from opendata.validation import engine
 from opendata.validation.references import Reference
@@ -33,19 +32,6 @@ POOLS: dict[str, list[str]] = {
 TYPES = sorted(POOLS)
 KW = {"dataset": "d"}
 COUNT = {"compared": 0, "handed_back": 0, "foreign_key_findings": 0}
-
-
-def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def findings(result: Any) -> list[tuple[Any, ...]]:
-    return [(i.code, i.row, i.field, i.line, i.message, i.hint, i.severity)
-            for i in result.issues]
 
 
 def both(path: Path, schema: dict[str, Any], refs: dict[str, Reference]) -> tuple[Any, Any]:
