@@ -317,6 +317,7 @@ class _Run:
         self.dup_rows: dict[int, set[int]] = {}
         self.counts: dict[tuple[str | None, str], int] = {}
         self._orders = {}
+        self._plans: dict[frozenset[int], tuple[list[Any], list[Any], list[Any]]] = {}
         self.references: dict[str, Any] | None = None
         self.fks: Any = None  # foreign_keys.ForeignKeys, when the schema has any
 
@@ -608,10 +609,15 @@ class _Run:
 
     def _check(self, df: Any, want: set[int]) -> list[tuple[Any, Any, Any]]:
         """(missing, bits, key) per field: one parallel select, then the exact tier."""
-        exprs = []
-        for i, chk in enumerate(self.checks):
-            exprs += chk.exprs(f"c{i}", i in want)
-        frame = df.select(exprs)
+        plan = self._plans.get(frozenset(want))
+        if plan is None:  # built once: building the expressions cost as much as a select
+            plan = ([], [], [])
+            for i, chk in enumerate(self.checks):
+                for stage, exprs in zip(plan, chk.exprs(f"c{i}", i in want), strict=True):
+                    stage += exprs
+            self._plans[frozenset(want)] = plan
+        frame = df.lazy().with_columns(plan[0]).with_columns(plan[1]).select(plan[2]) \
+            .collect()
         out = []
         for i, chk in enumerate(self.checks):
             c = f"c{i}"

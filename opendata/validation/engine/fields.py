@@ -116,38 +116,47 @@ class FieldCheck:
             return target.isoformat()
         return repr(target)
 
-    def exprs(self, c: str, want_key: bool) -> list[pl.Expr]:
-        """The fast tier of column ``c`` as polars expressions (one select runs every field
-        in parallel): ``{c}_m`` missing, ``{c}_f`` fast, ``{c}_b`` bits, ``{c}_k`` key."""
+    def exprs(self, c: str, want_key: bool) -> list[list[pl.Expr]]:
+        """The fast tier of column ``c`` as polars expressions, in three stages (each one
+        select running every field in parallel, a stage reading the columns of the one
+        before): ``{c}_m`` missing and ``{c}_t`` the cast value, then ``{c}_f`` fast, then
+        ``{c}_b`` bits and ``{c}_k`` key (keeping ``{c}_m`` and ``{c}_f``).  Each value is
+        computed once: polars' common-subexpression elimination missed the repeated casts
+        of one expression (a bound cost a second replace-and-cast of the whole column)."""
         col = pl.col(c)
         if self.missing == [""]:
             miss = col.str.len_bytes() == 0  # the usual case, cheaper than is_in
         else:
             miss = col.is_in(self.missing) if self.missing else pl.lit(False)
         req = 1 << (self.constraints.index("required") + 1) if self.required else 0
+        typed_needed = self.fast_cast is not None and (
+            self.fast_ok is not None or bool(self.fast_checks) or want_key)
+        first = [miss.alias(f"{c}_m")]
+        if typed_needed:
+            assert self.fast_cast is not None
+            first.append(self.fast_cast(col).alias(f"{c}_t"))
+        m = pl.col(f"{c}_m")
         if self.mode in ("all", "cast"):
-            fast = ~miss
+            fast = ~m
         elif self.mode == "regex":
-            fast = ~miss & col.str.contains(self.fast_re or "")
+            fast = ~m & col.str.contains(self.fast_re or "")
         else:
             fast = pl.lit(False)
         if self.pattern_rust is not None:
             fast = fast & col.str.contains(self.pattern_rust)
         if self.fast_ok is not None and self.fast_cast is not None:
-            fast = fast & self.fast_ok(self.fast_cast(col))
-        fast = fast.fill_null(False)
-        bits: pl.Expr = miss.cast(pl.UInt32) * req if req else pl.lit(0, pl.UInt32)
-        if self.fast_checks:
-            typed = self.fast_cast(col) if self.fast_cast else col
-            for bit, fails in self.fast_checks:
-                bits = bits | ((fast & fails(typed).fill_null(False)).cast(pl.UInt32)
-                               * (1 << bit))
-        out = [miss.alias(f"{c}_m"), fast.alias(f"{c}_f"), bits.cast(pl.UInt32).alias(f"{c}_b")]
+            fast = fast & self.fast_ok(pl.col(f"{c}_t"))
+        middle = [fast.fill_null(False).alias(f"{c}_f")]
+        f = pl.col(f"{c}_f")
+        typed = pl.col(f"{c}_t") if typed_needed else col
+        bits: pl.Expr = m.cast(pl.UInt32) * req if req else pl.lit(0, pl.UInt32)
+        for bit, fails in self.fast_checks:
+            bits = bits | ((f & fails(typed).fill_null(False)).cast(pl.UInt32) * (1 << bit))
+        second = [m, f, bits.cast(pl.UInt32).alias(f"{c}_b")]
         if want_key:
-            typed = self.fast_cast(col) if self.fast_cast else col
-            out.append(pl.when(fast).then(typed.cast(self.key_dtype)).otherwise(None)
-                       .alias(f"{c}_k"))
-        return out
+            second.append(pl.when(f).then(typed.cast(self.key_dtype)).otherwise(None)
+                          .alias(f"{c}_k"))
+        return [first, middle, second]
 
     def slow(self, col: pl.Series, miss: pl.Series, fast: pl.Series, bits: pl.Series,
              key: pl.Series | None) -> tuple[pl.Series, pl.Series | None]:
@@ -169,7 +178,9 @@ class FieldCheck:
     def check(self, col: pl.Series, want_key: bool,
               ) -> tuple[pl.Series, pl.Series, pl.Series | None]:
         """(missing mask, bits, key) of one column alone (tests, small inputs)."""
-        frame = pl.DataFrame({"c": col}).select(self.exprs("c", want_key))
+        first, middle, last = self.exprs("c", want_key)
+        frame = pl.DataFrame({"c": col}).lazy().with_columns(first).with_columns(middle) \
+            .select(last).collect()
         key = frame["c_k"] if want_key else None
         bits, key = self.slow(col, frame["c_m"], frame["c_f"], frame["c_b"], key)
         return frame["c_m"], bits, key
