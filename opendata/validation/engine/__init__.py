@@ -232,6 +232,11 @@ def _read_ahead(batches: Iterator[Any]) -> Iterator[Any]:
         except BaseException as exc:  # handed to the consumer, raised there
             put(exc)
             return
+        finally:
+            # ``batches`` may itself read ahead (chunks, then frames): stop its thread too
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
         put(done)
 
     reader = threading.Thread(target=produce, name="opendata-engine-reader", daemon=True)
@@ -422,7 +427,9 @@ class _Run:
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                        strings_can_be_null=False,
                                        quoted_strings_can_be_null=False)
-        for chunk in self._chunks():
+        # the chunks are cut and transcoded on a thread of their own: transcoding holds
+        # the GIL, pyarrow's parse and polars' checks do not, so the three stages overlap
+        for chunk in _read_ahead(self._chunks()):
             try:
                 table = pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
                                        parse_options=parse, convert_options=convert)
@@ -506,14 +513,17 @@ class _Run:
                     if self.pk:
                         cols = {f"k{j}": results[i][2] for j, i in enumerate(self.pk)}
                         frame = pl.DataFrame({"row": row_no, **cols})
-                        none = frame.filter(pl.all_horizontal(
-                            [pl.col(c).is_null() for c in cols]))
-                        if none.height:
-                            pk_none_total += none.height
-                            pk_none.extend(none["row"].head(self.limit).to_list())
-                            del pk_none[self.limit:]
-                        store.add("pk", _drop_nan(frame.filter(~pl.all_horizontal(
-                            [pl.col(c).is_null() for c in cols])), list(cols)))
+                        if any(s.null_count() for s in cols.values()):
+                            # the usual batch has no null key cell: no filter to run
+                            none = frame.filter(pl.all_horizontal(
+                                [pl.col(c).is_null() for c in cols]))
+                            if none.height:
+                                pk_none_total += none.height
+                                pk_none.extend(none["row"].head(self.limit).to_list())
+                                del pk_none[self.limit:]
+                            frame = frame.filter(~pl.all_horizontal(
+                                [pl.col(c).is_null() for c in cols]))
+                        store.add("pk", _drop_nan(frame, list(cols)))
             if store is not None:
                 self._keys(store, pk_none, pk_none_total)
             if self.fks is not None:
@@ -694,8 +704,8 @@ class _Run:
             key = (None, "blank-row")
             self.counts[key] = self.counts.get(key, 0) + nb
         for chk, (_, bits, _) in zip(self.checks, results, strict=True):
-            live = bits.filter(not_blank)
-            if not (live > 0).any():
+            live = bits.filter(not_blank) if nb else bits  # most batches have no blank row
+            if not live.max():  # None when every row is blank
                 continue
             n_type = int(((live & 1) > 0).sum())
             if n_type:
