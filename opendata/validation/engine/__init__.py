@@ -496,8 +496,9 @@ class _Run:
                 for miss, _, _ in results[1:]:
                     blank = blank & miss
                 not_blank = ~blank
-                self._count(results, blank, not_blank)
-                if len(self.findings) < self.limit:
+                # a batch without an error (most are) has no findings to look for
+                if self._count(results, blank, not_blank) and \
+                        len(self.findings) < self.limit:
                     self._collect(df, results, blank, row_no)
                 if self.rules:
                     self._custom(df, row_no, start)
@@ -698,8 +699,10 @@ class _Run:
 
     _orders: dict[Any, dict[int, int]] = {}
 
-    def _count(self, results: list[Any], blank: Any, not_blank: Any) -> None:
+    def _count(self, results: list[Any], blank: Any, not_blank: Any) -> bool:
+        """Add this batch's errors to the exact counts; whether it holds any."""
         nb = int(blank.sum())
+        found = nb > 0
         if nb:
             key = (None, "blank-row")
             self.counts[key] = self.counts.get(key, 0) + nb
@@ -707,6 +710,7 @@ class _Run:
             live = bits.filter(not_blank) if nb else bits  # most batches have no blank row
             if not live.max():  # None when every row is blank
                 continue
+            found = True
             n_type = int(((live & 1) > 0).sum())
             if n_type:
                 key = (chk.name, "type-error")
@@ -717,6 +721,7 @@ class _Run:
             if n_con:
                 key = (chk.name, "constraint-error")
                 self.counts[key] = self.counts.get(key, 0) + n_con
+        return found
 
     def _collect(self, df: Any, results: list[Any], blank: Any, row_no: Any) -> None:
         """Findings of this batch's first error rows, until ``limit`` are kept."""
