@@ -21,7 +21,6 @@ STAGES: dict[str, int] = {
     "opendata.errors": 0,
     "opendata.checksums": 0,
     "opendata.gitinfo": 0,
-    "opendata.i18n": 0,
     # the data flow
     "opendata.catalog": 1,
     "opendata.validation": 2,

@@ -31,7 +31,7 @@ def test_wheel_ships_every_validation_file(tmp_path: Path) -> None:
     assert shipped == expected
     # the gettext catalogs of the validation messages (French), read from the package
     locale = {p.relative_to(REPO).as_posix()
-              for p in (REPO / "opendata" / "validation" / "locale").rglob("*") if p.is_file()}
-    assert {"opendata/validation/locale/fr/LC_MESSAGES/opendata.mo",
-            "opendata/validation/locale/fr/LC_MESSAGES/opendata.po"} <= locale
+              for p in (REPO / "opendata" / "catalog" / "locale").rglob("*") if p.is_file()}
+    assert {"opendata/catalog/locale/fr/LC_MESSAGES/opendata.mo",
+            "opendata/catalog/locale/fr/LC_MESSAGES/opendata.po"} <= locale
     assert locale <= set(zipfile.ZipFile(wheel).namelist())

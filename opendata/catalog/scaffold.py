@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 
 from opendata._version import __version__
 from opendata.catalog.config import CONFIG_FILE, load_config, load_licences, validation_path
+from opendata.catalog.i18n import _
 from opendata.catalog.issues import Issue
 from opendata.catalog.manifests import DATASETS_DIR, MANIFEST, Dataset, load_dataset
 from opendata.catalog.yamlio import load_yaml
 from opendata.errors import UsageError
-from opendata.i18n import _
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
 TEMPLATES = Path(__file__).resolve().parent / "templates"

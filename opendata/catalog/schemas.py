@@ -26,10 +26,10 @@ from typing import Any
 import jsonschema
 
 from opendata.catalog.config import packaged_validation
+from opendata.catalog.i18n import N_, _
 from opendata.catalog.manifests import inside, locate, path_is_safe
 from opendata.catalog.yamlio import read_regular
 from opendata.errors import OpendataError, PortalError, UsageError
-from opendata.i18n import N_, _
 
 SDG_SUBDIR = "schema.data.gouv.fr"
 SDG_DIR = f"validation/{SDG_SUBDIR}"

@@ -122,7 +122,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except OpendataError as exc:
-            from opendata.i18n import _  # the command's language, as its message is in
+            from opendata.catalog.i18n import _  # the command's language, as its message is in
 
             click.secho(f"{_('error')}: {mask_secrets(exc.message)}", fg="red", err=True)
             if exc.hint:

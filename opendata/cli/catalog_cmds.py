@@ -209,7 +209,7 @@ def new_cmd(ctx, name: str, title: str | None, organization: str | None, licence
 def infer_cmd(ctx, file: Path, write: bool, sample: int) -> None:
     """Infer a Table Schema and dialect (encoding, delimiter, decimal comma) from FILE, keep
     French codes as text, and name the national schema the file matches best."""
-    from opendata.i18n import _
+    from opendata.catalog.i18n import _
     from opendata.validation.infer import infer
     from opendata.validation.messages import activate_for
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from opendata.catalog.i18n import _
 from opendata.cli import Context, pass_ctx
 from opendata.errors import ConfigError, PortalError
-from opendata.i18n import _
 
 if TYPE_CHECKING:  # the commands import it when they run: `opendata --help` stays quick
     from opendata.catalog.schemas import NationalSchema

@@ -6,7 +6,7 @@ The English templates below are gettext message ids; their French translations l
 the package; ``scripts/update-messages`` refreshes them).  Codes never change with the
 language: the JSON report keeps them as its stable, English interface, and only
 ``message``/``hint`` are translated.  The choice of language and the gettext lookups are
-:mod:`opendata.i18n`'s, re-exported here for the validation modules.
+:mod:`opendata.catalog.i18n`'s, re-exported here for the validation modules.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from opendata.i18n import (
+from opendata.catalog.i18n import (
     DOMAIN,
     ENV,
     LOCALE_DIR,

@@ -20,6 +20,7 @@ import jsonschema
 
 from opendata._version import __version__
 from opendata.catalog.config import CONFIG_FILE, load_json_schema
+from opendata.catalog.i18n import _
 from opendata.catalog.manifests import (
     Catalog,
     Dataset,
@@ -42,7 +43,6 @@ from opendata.catalog.schemas import (
 )
 from opendata.catalog.vocab import FREQUENCIES, LANGUAGES, THEMES
 from opendata.checksums import source_sha256
-from opendata.i18n import _
 from opendata.validation import messages
 from opendata.validation.cache import Cache
 from opendata.validation.normalise import (

@@ -2,10 +2,10 @@
 
 The catalog stage words errors about schema files, validation words its findings, the
 command line its output: all of them say English message ids through :func:`_` and get them
-back in the run's language.  The state lives here, at the bottom of the layers, so that a
-stage earlier than validation translates without importing it.  The catalogs are Babel's
-``.po``/``.mo`` under ``opendata/validation/locale`` (where the validation messages, most of
-them, are), shipped in the package; ``scripts/update-messages`` refreshes them.
+back in the run's language.  The state lives in the first stage, so that the catalog stage
+itself translates and every later one reaches it.  The catalogs are Babel's ``.po``/``.mo``
+under ``opendata/catalog/locale``, shipped in the package; ``scripts/update-messages``
+refreshes them.
 
 Which language: ``--lang`` (:func:`set_override`), else ``OPENDATA_LANG``, else the catalog's
 ``language`` (``opendata.yaml``), else English.  :func:`activate` makes that choice for a run.
@@ -19,7 +19,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-LOCALE_DIR = Path(__file__).resolve().parent / "validation" / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "opendata"
 SUPPORTED = ("en", "fr")
 ENV = "OPENDATA_LANG"
