@@ -2,9 +2,10 @@
 
 Frictionless builds a Python set of every referenced key, then looks each row's key up in
 it.  Here the row keys (with their row numbers and raw cells) and the referenced keys go,
-batch by batch, into DuckDB tables under a memory limit (DuckDB spills to a temporary
-folder past it), and one anti-join per foreign key gives the rows whose key has no match:
-memory stays bounded whatever the sizes of both files.
+batch by batch, into DuckDB tables on disk (:class:`~opendata.validation.engine.keys.
+DiskTables`, shared with the key checks: a memory limit, spilled to the temporary folder
+past it), and one anti-join per foreign key gives the rows whose key has no match: memory
+stays bounded whatever the sizes of both files.
 
 Keys compare as Frictionless compares them, Python's ``==`` on typed values: a key is
 the canonical text of the value the field's own cell reader gives (``n:`` numbers, so
@@ -17,13 +18,12 @@ referenced row whose key cells are all empty is not a key, as there.  Self-refer
 from __future__ import annotations
 
 import datetime
-import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from opendata.validation.engine.handback import HandBack
+from opendata.validation.engine.keys import DiskTables
 from opendata.validation.references import (
     UNHASHABLE_TYPES,
     Reference,
@@ -33,10 +33,6 @@ from opendata.validation.report import Issue
 
 #: the token of a missing value (or one that does not parse) in a key
 NONE = "z:"
-#: DuckDB's own memory ceiling; past it, it spills to the temporary folder
-MEMORY_LIMIT = "64MB"
-#: key rows held in memory before they go to DuckDB
-FLUSH_ROWS = 200_000
 #: distinct cells remembered per field
 MEMO_LIMIT = 200_000
 #: the finding kind after the cell, unique and primary-key findings of a row
@@ -152,8 +148,6 @@ class ForeignKeys:
 
     def __init__(self, run: Any, references: dict[str, Reference] | None,
                  not_covered: Any = None):
-        import duckdb
-
         self.run = run
         #: the engine's own test of what it covers, for the referenced files (handed in:
         #: this module may not import the engine package, which imports it)
@@ -186,15 +180,7 @@ class ForeignKeys:
             if lookup_id.startswith("\x00")}
         self._ref_keyers = {n: _Keyer(run.checks[n], nan="x:nan-ref")
                             for idx in self.self_lookups.values() for n in idx if n is not None}
-        self._tmp = tempfile.TemporaryDirectory(prefix="opendata-fk-")
-        self._con = duckdb.connect()
-        self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        self._con.execute(f"SET temp_directory = '{Path(self._tmp.name) / 'spill'}'")
-        self._con.execute("SET preserve_insertion_order = false")
-        self._con.execute("SET threads = 2")
-        self._pending: dict[str, list[Any]] = {}
-        self._pending_rows = 0
-        self._started: set[str] = set()
+        self._tables = DiskTables("opendata-fk-")
         #: rows (among the findings kept) by the first foreign key they break
         self.first_miss: dict[int, int] = {}
         self._pk_rows: set[int] | None = None
@@ -224,10 +210,10 @@ class ForeignKeys:
                 cols = {f"k{j}": keys[i] for j, i in enumerate(g.fields)}
                 frame = pl.DataFrame({"row": row_no, **cols, **{
                     f"r{j}": df[f"c{i}"] for j, i in enumerate(g.fields)}})
-                self._put(f"g{g.index}", frame.filter(~pl.all_horizontal(
+                self._tables.put(f"g{g.index}", frame.filter(~pl.all_horizontal(
                     [pl.col(c) == NONE for c in cols])))
             for name, idx in self.self_lookups.items():
-                self._put(name, self._lookup_frame(df, idx, self._ref_keyers))
+                self._tables.put(name, self._lookup_frame(df, idx, self._ref_keyers))
         except _Unhashable as exc:
             raise HandBack(f"a foreign key over {exc} values") from exc
 
@@ -239,26 +225,6 @@ class ForeignKeys:
                 for j, i in enumerate(idx)}
         frame = pl.DataFrame(cols)
         return frame.filter(~pl.all_horizontal([pl.col(c) == NONE for c in cols])).unique()
-
-    def _put(self, name: str, frame: Any) -> None:
-        if frame.height == 0 and name in self._started:
-            return
-        self._pending.setdefault(name, []).append(frame)
-        self._pending_rows += frame.height
-        if self._pending_rows >= FLUSH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        import polars as pl
-
-        for name, frames in self._pending.items():
-            arrow = pl.concat(frames).to_arrow()  # noqa: F841  (DuckDB reads it by name)
-            if name not in self._started:
-                self._con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM arrow')
-                self._started.add(name)
-            else:
-                self._con.execute(f'INSERT INTO "{name}" SELECT * FROM arrow')
-        self._pending, self._pending_rows = {}, 0
 
     def _read_reference(self, name: str, source: str, sfields: list[str]) -> None:
         """The referenced keys of another resource, read by the engine batch by batch."""
@@ -292,7 +258,7 @@ class ForeignKeys:
             if skip:
                 df, skip = df.slice(1), False
             if df.height:
-                self._put(name, self._lookup_frame(df, idx, keyers))
+                self._tables.put(name, self._lookup_frame(df, idx, keyers))
 
     # judging -----------------------------------------------------------------------------
 
@@ -305,28 +271,29 @@ class ForeignKeys:
                     self._read_reference(name, source, sfields)
         except _Unhashable as exc:
             raise HandBack(f"a referenced key over {exc} values") from exc
-        self._flush()
+        tables = self._tables
+        tables.flush()
         run = self.run
         limit = int(run.limit)
         for g in self.groups:
             table = f"g{g.index}"
-            if table not in self._started:
+            if table not in tables.started:
                 continue
             ks = range(len(g.fields))
-            if g.lookup in self._started:
+            if g.lookup in tables.started:
                 on = " AND ".join(f"t.k{j} = l.k{j}" for j in ks)
                 miss = f'SELECT t.* FROM "{table}" t ANTI JOIN "{g.lookup}" l ON {on}'
             else:
                 miss = f'SELECT * FROM "{table}"'
-            self._con.execute(f'CREATE TABLE "m{g.index}" AS {miss}')
-            total = int(self._con.execute(f'SELECT count(*) FROM "m{g.index}"').fetchone()[0])
+            tables.con.execute(f'CREATE TABLE "m{g.index}" AS {miss}')
+            total = int(tables.con.execute(f'SELECT count(*) FROM "m{g.index}"').fetchone()[0])
             if not total:
                 continue
             fname = ", ".join(g.names)
             run.counts[(fname, "foreign-key")] = run.counts.get((fname, "foreign-key"), 0) \
                 + total
             raws = ", ".join(f"r{j}" for j in ks)
-            first = self._con.execute(
+            first = tables.con.execute(
                 f'SELECT row, {raws} FROM "m{g.index}" ORDER BY row LIMIT {limit}').fetchall()
             for row, *cells in first:
                 values = [run.checks[i].reader(c)[0] if c not in run.checks[i].missing
@@ -350,9 +317,4 @@ class ForeignKeys:
         return row in self._pk_rows, self.first_miss.get(row)
 
     def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        self._tables.close()

@@ -50,39 +50,83 @@ class _Rising:
             self.writer = None
 
 
+class DiskTables:
+    """Tables of keys in a DuckDB database file in a temporary folder, fed by batches.
+
+    What the key checks and the foreign keys share: frames wait in memory up to
+    FLUSH_BYTES and go in by one insert (one costs ~0.1 s); a database file rather than
+    an in-memory one, since an in-memory table's blocks stay in RSS (10M keys: +50 MiB)
+    where a file's are written out past MEMORY_LIMIT, and queries spill to the folder
+    likewise.  DuckDB itself is imported and opened on the first insert (often none).
+    """
+
+    def __init__(self, prefix: str):
+        self._tmp: Any = tempfile.TemporaryDirectory(prefix=prefix)
+        self.folder = Path(self._tmp.name)
+        self._con: Any = None
+        #: tables created so far
+        self.started: set[str] = set()
+        self._pending: dict[str, list[Any]] = {}
+        self._pending_bytes = 0
+
+    @property
+    def con(self) -> Any:
+        if self._con is None:
+            import duckdb
+
+            self._con = duckdb.connect(str(self.folder / "keys.duckdb"),
+                                       config={"memory_limit": MEMORY_LIMIT,
+                                               "temp_directory": str(self.folder / "spill"),
+                                               "preserve_insertion_order": False,
+                                               "threads": THREADS})
+        return self._con
+
+    def put(self, name: str, frame: Any) -> None:
+        """Queue a polars DataFrame for table ``name`` (an empty one still creates it)."""
+        if frame.height == 0 and name in self.started:
+            return
+        self._pending.setdefault(name, []).append(frame)
+        self._pending_bytes += frame.estimated_size()
+        if self._pending_bytes >= FLUSH_BYTES:
+            self.flush()
+
+    def insert(self, name: str, arrow: Any) -> None:
+        """One arrow table into table ``name`` (DuckDB reads the variable by name)."""
+        if name not in self.started:
+            self.con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM arrow')
+            self.started.add(name)
+        else:
+            self.con.execute(f'INSERT INTO "{name}" SELECT * FROM arrow')
+
+    def flush(self) -> None:
+        import polars as pl
+
+        for name, frames in self._pending.items():
+            self.insert(name, pl.concat(frames).to_arrow())
+        self._pending, self._pending_bytes = {}, 0
+        _release_arrow_memory()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
 @dataclass
 class KeyStore:
     """One table per key (a unique field, or the primary key's fields)."""
 
     keys: dict[str, list[str]]
-    _tmp: Any = None
-    _con: Any = None
-    _started: set[str] = field(default_factory=set)
-    _pending: dict[str, list[Any]] = field(default_factory=dict)
-    _pending_bytes: int = 0
     #: keys still in rising order (see the module's docstring); a key leaves for good
     _rising: dict[str, _Rising] = field(default_factory=dict)
     #: keys whose order broke (or that cannot rise: several fields, other types)
     _unordered: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="opendata-keys-")
-
-    def _connection(self) -> Any:
-        """DuckDB, opened on the first key that needs it (often none does)."""
-        if self._con is None:
-            import duckdb
-
-            # a database file, not an in-memory one: an in-memory table's blocks stay in
-            # RSS (10M keys: +50 MiB) where a file's are written out past MEMORY_LIMIT;
-            # queries spill to the temporary folder likewise
-            folder = Path(self._tmp.name)
-            self._con = duckdb.connect(str(folder / "keys.duckdb"),
-                                       config={"memory_limit": MEMORY_LIMIT,
-                                               "temp_directory": str(folder / "spill"),
-                                               "preserve_insertion_order": False,
-                                               "threads": THREADS})
-        return self._con
+        self._tables = DiskTables("opendata-keys-")
 
     def add(self, name: str, table: Any) -> None:
         """Append a polars DataFrame ``(row, k0, k1, ...)`` for key ``name``; batches are
@@ -91,10 +135,7 @@ class KeyStore:
             return
         if name not in self._unordered and self._still_rising(name, table):
             return
-        self._pending.setdefault(name, []).append(table)
-        self._pending_bytes += table.estimated_size()
-        if self._pending_bytes >= FLUSH_BYTES:
-            self._flush()
+        self._tables.put(name, table)
 
     def _still_rising(self, name: str, table: Any) -> bool:
         """Whether ``table`` continues ``name``'s rising order (then it is kept on file);
@@ -107,7 +148,7 @@ class KeyStore:
             return False
         rising = self._rising.get(name)
         if rising is None:
-            rising = self._rising[name] = _Rising(Path(self._tmp.name) / f"{name}.arrows")
+            rising = self._rising[name] = _Rising(self._tables.folder / f"{name}.arrows")
         ok = rising.last is None or key[0] > rising.last
         if ok and key.len() > 1:
             ok = bool((key.slice(1) > key.slice(0, key.len() - 1)).all())
@@ -133,47 +174,31 @@ class KeyStore:
                 group.append(batch)
                 size += batch.nbytes
                 if size >= FLUSH_BYTES:
-                    self._insert(name, pa.Table.from_batches(group))
+                    self._tables.insert(name, pa.Table.from_batches(group))
                     group, size = [], 0
             if group:
-                self._insert(name, pa.Table.from_batches(group))
+                self._tables.insert(name, pa.Table.from_batches(group))
         rising.path.unlink()
-        _release_arrow_memory()
-
-    def _insert(self, name: str, arrow: Any) -> None:
-        """One arrow table into ``name``'s DuckDB table (DuckDB reads it by name)."""
-        con = self._connection()
-        if name not in self._started:
-            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM arrow')
-            self._started.add(name)
-        else:
-            con.execute(f'INSERT INTO "{name}" SELECT * FROM arrow')
-
-    def _flush(self) -> None:
-        import polars as pl
-
-        for name, tables in self._pending.items():
-            self._insert(name, pl.concat(tables).to_arrow())
-        self._pending, self._pending_bytes = {}, 0
         _release_arrow_memory()
 
     def duplicates(self, name: str, limit: int) -> tuple[int, list[tuple[int, int]]]:
         """(number of duplicate rows, the first ``limit`` as (row, previous row))."""
-        self._flush()
-        if name not in self._started:
+        self._tables.flush()
+        if name not in self._tables.started:
             return 0, []  # no rows, or they only rose: no duplicate
         cols = ", ".join(f"k{i}" for i in range(len(self.keys[name])))
         # the window runs on the repeated keys only (usually none): a hash aggregate over
         # all rows is much cheaper than partitioning all of them
         on = " AND ".join(f"t.k{i} IS NOT DISTINCT FROM d.k{i}"
                           for i in range(len(self.keys[name])))
-        self._connection().execute(
+        con = self._tables.con
+        con.execute(
             f'CREATE TABLE "dup_{name}" AS SELECT row, prev FROM (SELECT row, lag(row) OVER '
             f'(PARTITION BY {cols} ORDER BY row) AS prev FROM (SELECT t.* FROM "{name}" t '
             f'SEMI JOIN (SELECT {cols} FROM "{name}" GROUP BY ALL HAVING count(*) > 1) d '
             f'ON {on})) WHERE prev IS NOT NULL')
-        total = self._con.execute(f'SELECT count(*) FROM "dup_{name}"').fetchone()[0]
-        first = self._con.execute(
+        total = con.execute(f'SELECT count(*) FROM "dup_{name}"').fetchone()[0]
+        first = con.execute(
             f'SELECT row, prev FROM "dup_{name}" ORDER BY row LIMIT {int(limit)}').fetchall()
         return int(total), [(int(r), int(p)) for r, p in first]
 
@@ -181,12 +206,7 @@ class KeyStore:
         for rising in self._rising.values():
             rising.close()
         self._rising = {}
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        self._tables.close()
 
 
 def _release_arrow_memory() -> None:
