@@ -348,11 +348,10 @@ class Portal(ABC):
                         schema = {"url": resolved.url}
                 except SchemaRefError:
                     schema = None
+            fmt, mediatype = published_format(res)
             item = DesiredResource(name=res.name, title=res.title,
-                                   description=res.description,
-                                   format=published_format(res)[0],
-                                   mediatype=published_format(res)[1], type=res.type,
-                                   schema=schema)
+                                   description=res.description, format=fmt,
+                                   mediatype=mediatype, type=res.type, schema=schema)
             if res.file is not None:
                 file = self._published_file(res)
                 item.sha256 = source_sha256(file)
