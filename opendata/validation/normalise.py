@@ -148,7 +148,11 @@ def normalise_table(source: Path, descriptor: dict[str, Any], dialect: dict[str,
     """
     from frictionless import Dialect, Resource, Schema, formats
 
-    from opendata.validation.tabular import _prepare_schema, normalise_encoding
+    from opendata.validation.tabular import (
+        _prepare_schema,
+        normalise_encoding,
+        reading_encoding,
+    )
 
     published = {f.name: f for f in Schema.from_descriptor(
         _prepare_schema(descriptor, {}, by_name=True)).fields}
@@ -156,9 +160,7 @@ def normalise_table(source: Path, descriptor: dict[str, Any], dialect: dict[str,
     control = formats.CsvControl(delimiter=dialect.get("delimiter", ","))
     if "quoteChar" in dialect:
         control.quote_char = dialect["quoteChar"]
-    encoding = normalise_encoding(dialect.get("encoding"))
-    if encoding == "utf-8" and source.read_bytes()[:3] == b"\xef\xbb\xbf":
-        encoding = "utf-8-sig"
+    encoding = reading_encoding(source, normalise_encoding(dialect.get("encoding")))
     res = Resource(path=source.name, basepath=str(source.parent), schema=reading,
                    dialect=Dialect(controls=[control]), encoding=encoding, format="csv")
     rows = 0

@@ -483,13 +483,20 @@ def _frictionless_dialect(dialect: dict[str, Any], delimiter: str, ignore_case: 
     return fdialect
 
 
+def reading_encoding(file: Path, encoding: str) -> str:
+    """The codec to read ``file`` declared ``encoding`` with: ``utf-8-sig`` for UTF-8 with a
+    byte order mark, which is not part of the first column's name.  Reads three bytes."""
+    if encoding != "utf-8":
+        return encoding
+    with file.open("rb") as fh:
+        return "utf-8-sig" if fh.read(3) == codecs.BOM_UTF8 else encoding
+
+
 def _reference_resource(ref: Reference) -> Any:
     """A referenced resource as Frictionless reads it for a foreign key's lookup."""
     from frictionless import Resource, Schema
 
-    encoding = normalise_encoding(ref.dialect.get("encoding"))
-    if encoding == "utf-8" and ref.file.read_bytes()[:3] == codecs.BOM_UTF8:
-        encoding = "utf-8-sig"
+    encoding = reading_encoding(ref.file, normalise_encoding(ref.dialect.get("encoding")))
     delimiter = ref.dialect.get("delimiter", "\t" if ref.fmt == "tsv" else ",")
     by_name = bool(ref.dialect.get("header", True)) and "headerRows" not in ref.dialect
     keyed, _ = drop_unhashable_keys(ref.descriptor)
