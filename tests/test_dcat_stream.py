@@ -110,3 +110,21 @@ def test_stream_empty_selection(tmp_path: Path) -> None:
         assert isomorphic(Graph().parse(tmp_path / "out" / f"catalog.{fmt}", format=parser),
                           graph), fmt
     assert (tmp_path / "out" / "catalog-page-1.ttl").is_file()
+
+
+def test_shared_closure_gives_each_dataset_the_triples_closure_gives(tmp_path: Path) -> None:
+    """The remembered walk the site's JSON-LD uses against the plain one, dataset after
+    dataset of one builder (so that shared nodes are met first by different pieces)."""
+    from opendata.dcat.build import DcatBuilder
+    from opendata.dcat.write import SharedClosure, closure
+
+    catalog = load_catalog(generated(tmp_path / "cat", 60))
+    builder = DcatBuilder(catalog, [ds.name for ds in catalog.datasets])
+    builder.head(links=False)
+    walker = SharedClosure(builder.shared)
+    for ds in catalog.datasets:
+        piece = builder.dataset(ds)
+        uri = builder.dataset_uri(ds)
+        fast = walker.triples(piece, uri)
+        assert len(fast) == len(set(fast))  # each triple once
+        assert set(fast) == set(closure([piece, builder.shared], uri)), ds.name

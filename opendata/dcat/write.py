@@ -14,7 +14,7 @@ import math
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -92,6 +92,80 @@ def closure(graph: Graph | Sequence[Graph], start: URIRef, stop: Iterable[URIRef
                     continue
                 todo.append(o)
     return out
+
+
+#: a triple, as :class:`SharedClosure` collects them
+Triple = tuple[Any, Any, Any]
+
+
+class _Reach:
+    """What a walk from one node met: every node reached, and each subject's triples."""
+
+    def __init__(self) -> None:
+        self.reached: set[Any] = set()
+        self.triples: dict[Any, list[Triple]] = {}
+
+
+class SharedClosure:
+    """:func:`closure` over a dataset's piece and a shared graph, for one dataset after
+    another, with the same triples, faster at 10,000 datasets.
+
+    The shared nodes (concepts, agents, licences) a dataset reaches are the same few
+    hundred for every dataset, so the part of the walk that stays inside the shared graph
+    is remembered per node instead of being walked again, and triples are collected in
+    lists instead of a new rdflib graph per dataset.
+    """
+
+    def __init__(self, shared: Graph):
+        self.shared = shared
+        self._memo: dict[Any, _Reach] = {}
+
+    def triples(self, piece: Graph, start: URIRef) -> list[Triple]:
+        own = set(piece.subjects())
+        # A piece that describes a shared node (the first to meet it) also adds it to the
+        # shared graph: a remembered walk may now lack it, so forget them all.  (len() of
+        # an rdflib graph counts its triples one by one: this looks up ~20 subjects.)
+        if any(next(self.shared.predicate_objects(s), None) is not None for s in own):
+            self._memo.clear()
+        reach = _Reach()
+        reach.reached.add(start)
+        self._walk([piece, self.shared], start, reach, memo=True, own=own)
+        return [t for items in reach.triples.values() for t in items]
+
+    def _walk(self, graphs: list[Graph], start: Any, reach: _Reach,
+              memo: bool, own: set[Any]) -> None:
+        """:func:`closure`'s walk from ``start``, into ``reach``.  With ``memo``, a node the
+        dataset's piece says nothing about is taken whole from the remembered walk of the
+        shared graph (when nothing it reaches is described by the piece either)."""
+        barrier = (DCAT.Dataset, DCAT.Catalog)
+        todo = [start]
+        while todo:
+            node = todo.pop()
+            if memo and node not in own and node is not start:
+                sub = self._shared_reach(node)
+                if not (sub.reached & own):
+                    for subject, items in sub.triples.items():
+                        reach.triples.setdefault(subject, items)
+                    reach.reached |= sub.reached
+                    continue
+            pairs = dict.fromkeys(po for g in graphs for po in g.predicate_objects(node))
+            reach.triples.setdefault(node, [(node, p, o) for p, o in pairs])
+            for _p, o in pairs:
+                if o in reach.reached or isinstance(o, Literal):
+                    continue
+                reach.reached.add(o)
+                if any(t in barrier for g in graphs for t in g.objects(o, RDF.type)):
+                    continue
+                todo.append(o)
+
+    def _shared_reach(self, node: Any) -> _Reach:
+        found = self._memo.get(node)
+        if found is None:
+            found = _Reach()
+            found.reached.add(node)
+            self._walk([self.shared], node, found, memo=False, own=set())
+            self._memo[node] = found
+        return found
 
 
 def dataset_graph(graph: Graph, dataset: URIRef) -> Graph:
