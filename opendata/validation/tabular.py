@@ -127,6 +127,17 @@ def _single_byte_gaps(encoding: str) -> bytes | None:
     return bytes(b for b in range(256) if table[b] == "\ufffe")
 
 
+def _line_at(path: Path, offset: int) -> int:
+    """The line number of byte ``offset`` of ``path``.  Counted when a finding needs it,
+    not during the scan: counting every newline of a file cost a third of its hashing."""
+    lines, done = 1, 0
+    with path.open("rb") as fh:
+        while done < offset and (chunk := fh.read(min(CHUNK, offset - done))):
+            lines += chunk.count(b"\n")
+            done += len(chunk)
+    return lines
+
+
 def scan_file(path: Path, encoding: str) -> FileFacts:
     """Hash the file and check it decodes with ``encoding``, in one streaming pass."""
     digest = hashlib.sha256()
@@ -135,7 +146,6 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
     gaps = _single_byte_gaps(encoding)
     utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
     facts = FileFacts(sha256="", size=0, looks_utf8=True)
-    newlines = 0
     non_ascii = False
     stat = path.stat()
     with path.open("rb") as fh:
@@ -152,12 +162,11 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
                         facts.first_line = text[:65536].lstrip("\ufeff").split("\n", 1)[0]
                 except UnicodeDecodeError as exc:
                     offset = exc.start
-                    newlines_before = chunk[:offset].count(b"\n")
                     bad = chunk[exc.start:exc.end]
                     facts.encoding_error = _(
                         "byte 0x{byte} at offset {offset} is not valid {encoding}").format(
                         byte=bad.hex(), offset=size + offset, encoding=encoding)
-                    facts.encoding_line = newlines + newlines_before + 1
+                    facts.encoding_line = _line_at(path, size + offset)
             if facts.looks_utf8:
                 try:
                     utf8.decode(chunk)
@@ -166,8 +175,7 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
             if not non_ascii and not chunk.isascii():  # C speed: no per-byte Python loop
                 non_ascii = True
                 first = _NON_ASCII.search(chunk).start()  # type: ignore[union-attr]
-                facts.non_ascii_line = newlines + chunk[:first].count(b"\n") + 1
-            newlines += chunk.count(b"\n")
+                facts.non_ascii_line = _line_at(path, size + first)
             size += len(chunk)
     if facts.encoding_error is None:
         try:  # a multi-byte character cut by the end of the file
@@ -176,7 +184,7 @@ def scan_file(path: Path, encoding: str) -> FileFacts:
             facts.encoding_error = _("the file ends inside a {encoding} character (offset "
                                      "{offset})").format(encoding=encoding,
                                                          offset=size - (exc.end - exc.start))
-            facts.encoding_line = newlines + 1
+            facts.encoding_line = _line_at(path, size)
     if facts.looks_utf8:
         try:
             utf8.decode(b"", final=True)

@@ -510,6 +510,11 @@ def _validate_data(catalog: Catalog, ds: Dataset, res: Resource, file: Path, rel
             report.add(_resource_issue(catalog, ds, res, "normalise", exc.message, exc.hint,
                                        "normalise-failed"))
             return
+    if cache is None and os.environ.get("OPENDATA_ENGINE", "auto") != "frictionless":
+        # the file is checked, not looked up: load the engine's libraries meanwhile
+        from opendata.validation.engine import warm_up
+
+        warm_up()
     facts = scan_file(file, normalise_encoding(dialect.get("encoding")))
     references = _dataset_references(catalog.root, ds, res, descriptor)
     key = json.dumps([__version__, facts.sha256, schema_digest, dialect, res.format, columns,

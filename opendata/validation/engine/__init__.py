@@ -30,6 +30,7 @@ from opendata.validation.tabular import (
     _HINTS,
     LIMIT_ERRORS,
     FileFacts,
+    _line_at,
     _prepare_schema,
     conformance_warnings,
     normalise_encoding,
@@ -43,6 +44,8 @@ REFERENCE = "frictionless"
 #: costs no measurable time against 4 MiB (polars' per-batch overhead is small) and keeps
 #: the peak ~80 MiB lower: every column of a batch exists several times over while checked
 BLOCK_SIZE = 1 << 20
+#: chunks checked together (see _Run._frames)
+CHECK_BLOCKS = 4
 #: a record longer than this is reported, not read (a missing line break or quote)
 MAX_RECORD = 64 << 20
 _BAD = {
@@ -71,6 +74,34 @@ def _opening_quote(data: bytes, quote: bytes) -> int:
         if inside:
             opener = pos
     return opener
+def latin1_outside(encoding: str) -> tuple[int, int] | None:
+    """The bytes ``[lo, hi)`` outside which ``encoding`` decodes as latin-1 does ((0x80,
+    0xa0) for cp1252, (0, 0) for latin-1 itself), or None when the two differ elsewhere
+    or the codec is not a single-byte table."""
+    import codecs
+    import importlib
+
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    if name in ("latin-1", "iso8859-1"):
+        return (0, 0)
+    try:
+        module = importlib.import_module(f"encodings.{name.replace('-', '_')}")
+    except ImportError:
+        return None
+    table = getattr(module, "decoding_table", None)
+    if not isinstance(table, str) or len(table) != 256:
+        return None
+    differ = [b for b in range(256) if table[b] != chr(b)]
+    if not differ:
+        return (0, 0)
+    lo, hi = differ[0], differ[-1] + 1
+    # every high byte differs (cp850): the range check would only cost
+    return (lo, hi) if lo >= 0x80 and (lo, hi) != (0x80, 0x100) else None
+
+
 _DIALECT_KEYS = {"delimiter", "encoding", "decimalChar", "groupChar", "quoteChar", "header",
                  "headerRows", "doubleQuote"}
 _TYPES = {"string", "number", "integer", "boolean", "date", "time", "datetime", "year",
@@ -196,6 +227,31 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         raise
 
 
+_warming: list[Any] = []
+
+
+def warm_up() -> None:
+    """Import the engine's libraries (polars, pyarrow, numpy: ~0.3 s) on a thread of
+    their own, once per process, while the caller hashes the file it is about to check:
+    hashing releases the GIL, so the two overlap on a second core.  Not a daemon: an
+    import cut by the interpreter's exit could leave it half-initialised."""
+    if _warming:
+        return
+    import threading
+
+    def load() -> None:
+        try:
+            import numpy  # noqa: F401
+            import polars  # noqa: F401
+            import pyarrow.csv  # noqa: F401
+        except Exception:  # noqa: S110 - the engine's own import reports it
+            pass
+
+    thread = threading.Thread(target=load, name="opendata-engine-imports")
+    _warming.append(thread)
+    thread.start()
+
+
 #: batches read ahead of the checks: each is ~1 MiB of text, so memory stays bounded
 READ_AHEAD = 2
 
@@ -273,32 +329,25 @@ class _Run:
     def __init__(self, file: Path, base: dict[str, Any], schema: dict[str, Any],
                  dialect: dict[str, Any], encoding: str, delimiter: str, limit: int, *,
                  by_name: bool, published: bool, rules: list[Any] | None = None):
-        from frictionless import Schema
-        from frictionless.table import Header
-
         from opendata.validation.engine.fields import compile_field
+        from opendata.validation.engine.schema import plain_schema
 
         self.file, self.base, self.limit = file, base, limit
         self.dialect, self.encoding, self.delimiter = dialect, encoding, delimiter
         self.quote = dialect.get("quoteChar", '"')
         self.header = dialect.get("header", True)
         self.published = published
-        try:
-            self.fschema = Schema.from_descriptor(_prepare_schema(
-                schema, dialect, by_name=by_name, published=published))
-        except Exception as exc:  # the reference path reports it: same words there
-            raise HandBack(f"invalid schema ({exc})") from exc
-        default_missing = list(self.fschema.missing_values)
         self.labels = self._labels()
-        fields = list(self.fschema.fields)
-        if by_name:
-            # Frictionless pairs labels with fields by name: one field per column (an
-            # ``any`` field for a column the schema lacks), fields without a column dropped
-            try:
-                fields = Header(self.labels, fields=fields, row_numbers=[1],
-                                fields_match="partial").get_expected_fields()
-            except Exception as exc:
-                raise HandBack(f"header ({exc})") from exc
+        prepared = _prepare_schema(schema, dialect, by_name=by_name, published=published)
+        self._prepared = prepared
+        self._fschema: Any = plain_schema(prepared, self.labels if by_name else None)
+        fields: list[Any]
+        if self._fschema is not None:
+            # a plain schema: its facts without Frictionless (engine/schema.py)
+            fields = list(self._fschema.fields)
+        else:
+            fields = self._frictionless_fields(by_name)
+        default_missing = list(self.fschema.missing_values)
         self.checks = []
         for ffield in fields:
             missing = list(ffield.missing_values) if ffield.has_defined("missing_values") \
@@ -325,6 +374,39 @@ class _Run:
         self._plans: dict[frozenset[int], tuple[list[Any], list[Any], list[Any]]] = {}
         self.references: dict[str, Any] | None = None
         self.fks: Any = None  # foreign_keys.ForeignKeys, when the schema has any
+        #: where the encoding differs from latin-1 (see latin1_outside), set by _chunks
+        self._latin1: tuple[int, int] | None = None
+
+    @property
+    def fschema(self) -> Any:
+        """The schema's facts: plain (engine/schema.py) or Frictionless' own ``Schema``
+        (built here on first use, for the header's errors by position)."""
+        if self._fschema is None:
+            from frictionless import Schema
+
+            self._fschema = Schema.from_descriptor(self._prepared)
+        return self._fschema
+
+    def _frictionless_fields(self, by_name: bool) -> list[Any]:
+        """The fields as Frictionless' ``Schema`` reads and pairs them, for a schema
+        that is not plain."""
+        from frictionless import Schema
+        from frictionless.table import Header
+
+        try:
+            self._fschema = Schema.from_descriptor(self._prepared)
+        except Exception as exc:  # the reference path reports it: same words there
+            raise HandBack(f"invalid schema ({exc})") from exc
+        fields = list(self._fschema.fields)
+        if by_name:
+            # Frictionless pairs labels with fields by name: one field per column (an
+            # ``any`` field for a column the schema lacks), fields without a column dropped
+            try:
+                fields = Header(self.labels, fields=fields, row_numbers=[1],
+                                fields_match="partial").get_expected_fields()
+            except Exception as exc:
+                raise HandBack(f"header ({exc})") from exc
+        return fields
 
     # reading ------------------------------------------------------------------------
 
@@ -351,20 +433,24 @@ class _Run:
             import codecs
 
             decoder = codecs.getincrementaldecoder(self.encoding)()
+            self._latin1 = latin1_outside(self.encoding)
         carry = b""
         first = True
-        lines = 0  # newlines before ``carry``
+        # where ``carry`` starts in the file: line numbers are counted from it only when
+        # a finding needs one (counting every chunk's newlines cost 5% of the reading)
+        start = 0
         with self.file.open("rb") as fh:
             while True:
                 block = fh.read(BLOCK_SIZE)
                 if first and block.startswith(b"\xef\xbb\xbf"):
                     block = block[3:]
+                    start = 3
                 first = False
                 # ``carry`` starts on a record boundary: quotes are balanced before it
                 data = carry + block if carry else block
                 if b"\x00" in block:
                     at = data.index(b"\x00")
-                    self.bad = ("nul-byte", lines + data.count(b"\n", 0, at) + 1)
+                    self.bad = ("nul-byte", _line_at(self.file, start + at))
                     return
                 if not block:
                     if not data:
@@ -377,7 +463,7 @@ class _Run:
                     cut = data.rfind(b"\n", 0, opener) + 1
                     if cut:
                         yield self._utf8(data[:cut], decoder, final=True)
-                    self.bad = ("unclosed-quote", lines + data.count(b"\n", 0, opener) + 1)
+                    self.bad = ("unclosed-quote", _line_at(self.file, start + opener))
                     return
                 pos = data.rfind(b"\n")
                 quotes = data.count(quote, 0, pos) if pos >= 0 else 0
@@ -388,20 +474,41 @@ class _Run:
                     pos = prev
                 if pos < 0:  # no boundary in this block: a long record, read on
                     if len(data) > MAX_RECORD:
-                        self.bad = ("record-too-long", lines + 1)
+                        self.bad = ("record-too-long", _line_at(self.file, start))
                         return
                     carry = data
                     continue
                 yield self._utf8(data[:pos + 1], decoder)
-                lines += data.count(b"\n", 0, pos + 1)
+                start += pos + 1
                 carry = data[pos + 1:]
 
     def _utf8(self, data: bytes, decoder: Any, final: bool = False) -> bytes:
-        """``data`` transcoded to UTF-8, the one decoding of the file's bytes the engine
-        does (scan_file only looks for the bytes the encoding lacks).  The codec's own
-        table, straight: scanning for cp1252's 0x80-0x9f first to take latin-1's faster
-        path cost more than it saved (a regex pass over every byte)."""
+        """``data`` as valid UTF-8: the one decoding of the file's bytes the engine does
+        (scan_file only looks for the bytes the encoding lacks), so that pyarrow need not
+        check every value again (its check cost as much as the parse itself).
+
+        An 8-bit encoding that reads like latin-1 outside a range of bytes (cp1252: all but
+        0x80-0x9f) takes latin-1's decoder, a copy, on a chunk without that range: the same
+        text, found by one vectorised pass, for a third less time than the charmap codec.
+        A UTF-8 file is checked where it is not ASCII: it may have changed since
+        scan_file read it."""
         if decoder is None:
+            if not data.isascii():
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise HandBack("the file changed while it was read "
+                                   "(no longer valid UTF-8)") from exc
+            return data
+        span = self._latin1
+        if span is not None and not data.isascii():
+            import numpy as np
+
+            lo, hi = span
+            view = np.frombuffer(data, dtype=np.uint8)
+            if hi <= lo or not bool(np.any((view >= lo) & (view < hi))):
+                return data.decode("latin-1").encode("utf-8")
+        elif span is not None:
             return data
         return decoder.decode(data, final).encode("utf-8")
 
@@ -418,20 +525,28 @@ class _Run:
         names = [f"c{i}" for i in range(width)]
         # one block per chunk, parsed on this thread: pyarrow's thread pool would add its
         # allocator arenas (~15 MiB of peak RSS) for no speed on chunks of one block
-        read = pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE + (1 << 20),
-                                 use_threads=False)
+        block = BLOCK_SIZE + (1 << 20)
+        read = pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False)
+        # newlines_in_values only tells pyarrow how to cut blocks for its threads (its
+        # parser always reads quoted line breaks): a chunk is one block ending on a record
+        # boundary, so the quote-aware cutting, a second lexing pass, is not needed
         parse = pacsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote,
                                    double_quote=self.dialect.get("doubleQuote", True),
-                                   newlines_in_values=True, ignore_empty_lines=False,
+                                   newlines_in_values=False, ignore_empty_lines=False,
                                    invalid_row_handler=on_invalid)
+        # the chunks are valid UTF-8 (_utf8): pyarrow's own check would double the parse
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                        strings_can_be_null=False,
-                                       quoted_strings_can_be_null=False)
+                                       quoted_strings_can_be_null=False, check_utf8=False)
         # the chunks are cut and transcoded on a thread of their own: transcoding holds
         # the GIL, pyarrow's parse and polars' checks do not, so the three stages overlap
         for chunk in _read_ahead(self._chunks()):
+            options = read
+            if len(chunk) >= block:  # a long record: still one block, cut by us
+                options = pacsv.ReadOptions(column_names=names, block_size=len(chunk) + 1,
+                                            use_threads=False)
             try:
-                table = pacsv.read_csv(pa.py_buffer(chunk), read_options=read,
+                table = pacsv.read_csv(pa.py_buffer(chunk), read_options=options,
                                        parse_options=parse, convert_options=convert)
             except pa.ArrowInvalid as exc:
                 raise HandBack(f"unreadable CSV ({exc})") from exc
@@ -440,14 +555,30 @@ class _Run:
             yield table
 
     def _frames(self, width: int):
-        """The batches as polars frames (the conversion copies the strings: it belongs
-        to the reading thread)."""
+        """The batches as polars frames, CHECK_BLOCKS chunks at a time (the conversion
+        copies the strings: it belongs to the reading thread).  Checking costs a fixed
+        ~6 ms per frame whatever its size (polars compiles each regex, format and value
+        set per query): four chunks a frame take a third of the checks' time, for ~25 MiB
+        more at the peak."""
         import polars as pl
+        import pyarrow as pa
 
+        group: list[Any] = []
+        size = 0
         for table in self._batches(width):
-            df = pl.from_arrow(table)
-            assert isinstance(df, pl.DataFrame)
-            yield df
+            group.append(table)
+            size += table.nbytes
+            if size >= CHECK_BLOCKS * BLOCK_SIZE:
+                yield self._frame(pl, pa, group)
+                group, size = [], 0
+        if group:
+            yield self._frame(pl, pa, group)
+
+    @staticmethod
+    def _frame(pl: Any, pa: Any, group: list[Any]) -> Any:
+        df = pl.from_arrow(group[0] if len(group) == 1 else pa.concat_tables(group))
+        assert isinstance(df, pl.DataFrame)
+        return df
 
     # checking -----------------------------------------------------------------------
 

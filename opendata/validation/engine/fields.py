@@ -190,7 +190,7 @@ def compile_field(ffield: Any, missing: list[str]) -> FieldCheck:
     """Compile a Frictionless ``Field`` (already bound to its schema)."""
     ftype = ffield.type
     constraints = {k: v for k, v in (ffield.constraints or {}).items() if v is not None}
-    order = _ORDER.get(ftype) or list(type(ffield).supported_constraints)
+    order = _ORDER.get(ftype) or list(ffield.supported_constraints)
     names = [c for c in order if c in constraints]
     notes = {TYPE_BIT: f'type is "{ftype}/{ffield.format}"'}
     for k, name in enumerate(names, 1):
