@@ -190,3 +190,65 @@ def test_cache_hit_from_an_identical_file_reports_the_right_file(catalog, demo):
     errors = sorted((i.dataset, i.file, i.resource) for i in report.issues)
     assert errors == [("demo", "datasets/demo/points.csv", "points"),
                       ("demo-bis", "datasets/demo-bis/points.csv", "points")]
+
+
+QUICK_PROBE = """
+import atexit, pathlib, sys
+from opendata.cli import main
+mark = pathlib.Path(sys.argv.pop(1))
+atexit.register(mark.write_text, "atexit ran")
+class Teardown:
+    def __del__(self):
+        sys.stderr.write("module teardown ran\\n")
+kept = Teardown()  # freed only by the interpreter's teardown of __main__
+sys.argv[0] = "opendata"
+main()
+"""
+
+
+@pytest.mark.parametrize("broken, code", [(False, 0), (True, 1)])
+def test_validate_ends_quickly_with_its_code_output_and_atexit(catalog, demo, tmp_path,
+                                                               broken, code):
+    """A real `opendata validate` process skips the interpreter's teardown: its exit code,
+    its whole report and the atexit callbacks (temporary folders, logging) are kept."""
+    import subprocess
+    import sys
+
+    if broken:
+        csv = demo / "points.csv"
+        csv.write_text(csv.read_text(encoding="utf-8").replace("Aunis;5;", "Aunis;cinq;", 1),
+                       encoding="utf-8")
+    mark = tmp_path / "mark"
+    proc = subprocess.run([sys.executable, "-c", QUICK_PROBE, str(mark), "--root",
+                           str(catalog), "validate", "--no-cache", "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    report = json.loads(proc.stdout)  # complete: flushed before the process ended
+    assert report["valid"] is (not broken)
+    assert mark.read_text() == "atexit ran"
+    assert "module teardown ran" not in proc.stderr  # the teardown was skipped
+
+
+def test_quick_exit_waits_for_no_thread_and_keeps_message_codes(monkeypatch):
+    """With a thread still working the normal exit runs (it waits for the thread); an
+    exit with a message prints it and exits 1, as Python does."""
+    import threading
+
+    from opendata import cli
+
+    calls: list[int] = []
+    monkeypatch.setattr(cli.os, "_exit", calls.append)
+    monkeypatch.setattr("atexit._run_exitfuncs", lambda: None)
+    gate = threading.Event()
+    worker = threading.Thread(target=gate.wait)
+    worker.start()
+    try:
+        cli._quick_exit(0)
+        assert calls == []  # a non-daemon thread is alive: left to the normal exit
+    finally:
+        gate.set()
+        worker.join()
+    cli._quick_exit(None)
+    cli._quick_exit(3)
+    cli._quick_exit("boom")
+    assert calls == [0, 3, 1]

@@ -105,18 +105,59 @@ def _command_name(ctx: click.Context) -> str:
     return args[0] if args else "(no command)"
 
 
+#: commands whose process ends without the interpreter's teardown (see _quick_exit)
+QUICK_EXIT = {"validate"}
+
+
+def _quick_exit(code: Any) -> None:
+    """End the process now that the command is over, skipping the interpreter's teardown
+    of every module: after a check that loaded polars and pyarrow it took ~0.12 s, 8% of
+    validating a million rows, to free memory the system frees anyway.  What a normal exit
+    does that matters still happens: atexit callbacks (temporary folders, logging), the
+    streams flushed, the exit code (a message code printed as Python prints it).  Only
+    when no other thread is still working, and only for QUICK_EXIT commands, which close
+    every file they write."""
+    if any(t.is_alive() and not t.daemon for t in _threading.enumerate()
+           if t is not _threading.main_thread()):
+        return
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    import atexit
+
+    atexit._run_exitfuncs()
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
+            stream.flush()
+    os._exit(status)
+
+
 class _Group(click.Group):
     #: set by :meth:`main` for a real process run; see :meth:`invoke`'s end
     _process_run = False
+    #: the command run is one of QUICK_EXIT
+    _quick = False
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
         # A real process run reads sys.argv from the main thread; an in-process caller
         # (click's CliRunner, a test) passes its args and keeps its own Ctrl-C handler.
         self._process_run = args is None and _threading.current_thread() is _threading.main_thread()
-        return super().main(args, *rest, **kwargs)
+        try:
+            return super().main(args, *rest, **kwargs)
+        except SystemExit as done:
+            if self._process_run and self._quick:
+                _quick_exit(done.code)
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         name = _command_name(ctx)
+        self._quick = name in QUICK_EXIT
         out, err = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = _MaskingStream(out), _MaskingStream(err)  # type: ignore[assignment]
         try:
