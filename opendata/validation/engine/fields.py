@@ -349,7 +349,7 @@ def _numeric_constraints(chk: FieldCheck, constraints: dict[str, Any], bits: dic
         if any(a is None for a in allowed) or (kind is float and not all(map(_few_digits,
                                                                                allowed))):
             return False
-        vals = pl.Series([kind(a) for a in allowed],
-                         dtype=pl.Int64 if kind is int else pl.Float64)
+        # a list, not a Series: polars deprecates is_in over a Series of the column's type
+        vals = [kind(a) for a in allowed]
         chk.fast_checks.append((bits["enum"], lambda s, a=vals: ~s.is_in(a)))
     return True
