@@ -133,6 +133,8 @@ MESSAGES: dict[str, str] = {
     "missing-file": N_("data file {file} not found"),
     "no-schema": N_("tabular resource {name!r} has no Table Schema: its content is not "
                     "checked"),
+    "sheet-options-ignored": N_("resource {name!r} is {format}, not a spreadsheet: its "
+                                "{keys} are ignored"),
     # national schema references (worded in the catalog stage, translated here)
     "schema-unknown": N_("schema {name!r} is not in the schema.data.gouv.fr catalogue"),
     "schema-no-version": N_("schema {name!r} has no version {version!r}"),
@@ -249,6 +251,9 @@ HINTS: dict[str, str] = {
     "missing-file": N_("Files in the folder: {files}."),
     "no-schema": N_("Generate one with `opendata infer {file}` and reference it with "
                     "`schema:`."),
+    "sheet-options-ignored": N_("`sheet` and `header_row` choose what is read in an .xlsx "
+                                "or .ods file: remove them, or point `path` at the "
+                                "spreadsheet."),
 }
 
 #: Frictionless error types :func:`describe` words itself

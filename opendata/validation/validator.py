@@ -365,6 +365,14 @@ def _check_resources(catalog: Catalog, ds: Dataset, report: ValidationReport,
             continue
         assert file is not None
         rel = catalog.rel(file)
+        ignored = [k for k in ("sheet", "header_row") if k in res.raw]
+        if ignored and not is_sheet(res):
+            # a steward who set them expects one sheet to be read: say nothing is
+            report.add(_resource_issue(
+                catalog, ds, res, ignored[0], messages.text(
+                    "sheet-options-ignored", name=res.name, format=res.format,
+                    keys=" ".join(f"`{k}`" for k in ignored)),
+                messages.hint("sheet-options-ignored"), "sheet-options-ignored", "warning"))
         if not res.is_tabular:
             continue
         if res.schema is None:

@@ -62,3 +62,24 @@ def test_ods_first_sheet(tmp_path: Path) -> None:
     result = validate_sheet(path, "d/t.ods", SCHEMA, **KW)
     assert result.rows == 2
     assert [(i.code, i.row, i.field) for i in result.issues] == [("type-error", 3, "montant")]
+
+
+def test_sheet_options_on_a_csv_resource_are_a_warning(catalog: Path, demo: Path) -> None:
+    """`sheet` and `header_row` on a CSV resource would be ignored in silence: the steward
+    who wrote them expects one sheet to be read, so validation says they are not."""
+    from opendata.validation.validator import validate
+
+    manifest = demo / "dataset.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("    path: points.csv\n",
+                                     "    path: points.csv\n    sheet: Feuil1\n"
+                                     "    header_row: 3\n"), encoding="utf-8")
+    report = validate(catalog, use_cache=False)
+    [issue] = [i for i in report.issues if i.code == "sheet-options-ignored"]
+    assert issue.severity == "warning" and report.valid  # the CSV itself is still checked
+    assert issue.field == "resources[0].sheet" and issue.file == "datasets/demo/dataset.yaml"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    assert lines[issue.line - 1].strip() == "sheet: Feuil1"
+    assert "`sheet` `header_row`" in issue.message and "csv" in issue.message
+    assert issue.hint and ".xlsx" in issue.hint
+    assert report.datasets["demo"].resources[0].rows
