@@ -28,6 +28,14 @@ class Reference:
     descriptor: dict[str, Any]
     dialect: dict[str, Any]
     fmt: str = "csv"
+    #: why a resource of the dataset cannot be read for its keys (then ``file`` is its
+    #: path in the manifest, not read): the finding says so, not that it does not exist
+    unreadable: str | None = None
+
+
+def readable(references: dict[str, Reference] | None) -> dict[str, Reference]:
+    """The references whose keys can be read."""
+    return {n: r for n, r in (references or {}).items() if r.unreadable is None}
 
 
 def referenced_names(schema: dict[str, Any], own: str) -> list[str]:

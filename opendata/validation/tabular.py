@@ -25,6 +25,7 @@ from opendata.validation.references import (
     Reference,
     drop_unhashable_keys,
     foreign_key_issue_text,
+    readable,
     referenced_names,
     unhashable_issue,
 )
@@ -409,8 +410,9 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
         # a foreign key names resources: this one by its manifest name (a self-reference
         # may spell it), the others in a package beside it
         res.name = resource
-        others = [_reference_resource(references[n]) for n in referenced_names(
-            keyed, resource) if references and n in references]
+        usable = readable(references)
+        others = [_reference_resource(usable[n]) for n in referenced_names(
+            keyed, resource) if n in usable]
         if others or any((fk.get("reference") or {}).get("resource") not in ("", resource)
                          for fk in fschema.foreign_keys):
             Package(resources=[res, *others])
@@ -452,7 +454,14 @@ def validate_table(file: Path, rel: str, schema: dict[str, Any], dialect: dict[s
                 msg = err.message
             msg = _fill(msg, schema)
             absent = re.search(r'as resource "([^"]*)" does not exist', msg)
-            if absent:
+            unread = (references or {}).get(absent.group(1)) if absent else None
+            if unread is not None and unread.unreadable:
+                msg = _("a foreign key points at resource {name!r}, whose keys cannot be "
+                        "read ({why}): the values pointing at it are not checked").format(
+                            name=unread.name, why=unread.unreadable)
+                hint = _("Fix resource {name!r} first (its own finding says how); the "
+                         "foreign key is checked once it reads.").format(name=unread.name)
+            elif absent:
                 msg = _("a foreign key points at resource {name!r}, which this dataset does "
                         "not have").format(name=absent.group(1))
                 hint = _("Name a resource of this dataset (its `name` in the manifest) in "

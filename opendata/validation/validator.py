@@ -462,30 +462,44 @@ def _dataset_references(root: Path, ds: Any, res: Any, descriptor: dict[str, Any
                        ) -> dict[str, Reference]:
     """The resources of ``ds`` that ``res``'s foreign keys point at, as the files to read:
     the file itself, or the copy validation checks (a normalised copy, a sheet's CSV).
-    A name the dataset lacks, or a resource without a usable file or schema, is left out:
-    the foreign key check then reports the missing resource."""
+    A name the dataset lacks is left out (the foreign key check reports that the dataset
+    has no such resource); a resource it has but whose keys cannot be read is marked
+    ``unreadable``, with why (the check then says so; its own findings say the rest)."""
     out: dict[str, Reference] = {}
     for name in referenced_names(descriptor, res.name):
         other = next((r for r in ds.resources if r.name == name), None)
-        if other is None or other.file is None or not other.is_tabular \
-                or other.schema is None or not other.file.is_file():
+        if other is None:
             continue
-        try:
-            schema = resolve_schema(other.schema, ds.dir, root).descriptor
-            file, dialect = checked_file(root, other, schema)
-        except (SchemaRefError, NormaliseError):
-            continue
-        if file is None:
-            continue
-        fmt = other.format if file == other.file else "csv"
-        out[name] = Reference(name, file, schema, dialect, fmt)
+        why = None
+        if other.file is None or not other.file.is_file():
+            why = _("its file is missing")
+        elif not other.is_tabular:
+            why = _("it is not a table")
+        elif other.schema is None:
+            why = _("it has no Table Schema")
+        if why is None:
+            try:
+                schema = resolve_schema(other.schema, ds.dir, root).descriptor
+                file, dialect = checked_file(root, other, schema)
+            except (SchemaRefError, NormaliseError):
+                why = _("its schema or its file cannot be read")
+            else:
+                if file is None:
+                    why = _("its sheet cannot be read")
+                else:
+                    fmt = other.format if file == other.file else "csv"
+                    out[name] = Reference(name, file, schema, dialect, fmt)
+                    continue
+        out[name] = Reference(name, other.file or ds.dir, {}, {}, other.format,
+                              unreadable=why)
     return out
 
 
 def _references_digest(references: dict[str, Reference]) -> list[Any]:
     """What the validation cache keys on for the referenced files: their content, schema
     and dialect (a changed referenced file must re-check the file pointing at it)."""
-    return [[r.name, source_sha256(r.file), r.descriptor, r.dialect, r.fmt]
+    return [[r.name, r.unreadable] if r.unreadable else
+            [r.name, source_sha256(r.file), r.descriptor, r.dialect, r.fmt]
             for r in references.values()]
 
 

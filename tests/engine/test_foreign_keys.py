@@ -9,6 +9,7 @@ same files and must agree on every finding, in order.  Seeded (``derandomize``).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,39 @@ def test_keys_over_arrays_are_a_warning_on_the_reference_path(tmp_path: Path) ->
     # the engine keys them (by their JSON text): the duplicate and the empty key
     assert [(i.code, i.row) for i in fast.issues] == [
         ("unique-error", 3), ("primary-key", 3), ("type-error", 4), ("primary-key", 4)]
+
+
+@pytest.mark.parametrize("what, why", [
+    ("sheet", "its sheet cannot be read"),
+    ("no-file", "its file is missing"),
+    ("no-schema", "it has no Table Schema"),
+])
+def test_a_key_to_a_resource_that_cannot_be_read_says_so(catalog: Path, demo: Path,
+                                                         what: str, why: str) -> None:
+    """The dataset has the resource, but its keys cannot be read: the finding says why and
+    points at the resource's own finding, instead of saying it does not exist."""
+    from opendata.validation.validator import validate
+
+    schema = json.loads((demo / "points.schema.json").read_text(encoding="utf-8"))
+    schema["foreignKeys"] = [{"fields": ["territoire"],
+                              "reference": {"resource": "zones", "fields": ["nom"]}}]
+    (demo / "points.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    (demo / "zones.schema.json").write_text(json.dumps(
+        {"fields": [{"name": "nom", "type": "string"}]}), encoding="utf-8")
+    if what == "sheet":
+        (demo / "zones.xlsx").write_bytes(b"PK\x03\x04 this is no spreadsheet")
+    entry = {"sheet": "    path: zones.xlsx\n    format: xlsx\n    schema: zones.schema.json\n",
+             "no-file": "    path: zones.csv\n    format: csv\n    schema: zones.schema.json\n",
+             "no-schema": "    path: zones.csv\n    format: csv\n"}[what]
+    if what == "no-schema":
+        (demo / "zones.csv").write_text("nom\nAunis\n", encoding="utf-8")
+    manifest = demo / "dataset.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "  - name: zones\n" + entry,
+                        encoding="utf-8")
+    report = validate(catalog, use_cache=False)
+    [issue] = [i for i in report.issues if i.resource == "points" and "zones" in i.message]
+    assert issue.message == (f"datasets/demo/points.schema.json: a foreign key points at "
+                             f"resource 'zones', whose keys cannot be read ({why}): the "
+                             f"values pointing at it are not checked")
+    assert "Fix resource 'zones' first" in (issue.hint or "")
+    assert not report.valid or what == "no-schema"

@@ -28,6 +28,7 @@ from opendata.validation.references import (
     UNHASHABLE_TYPES,
     Reference,
     foreign_key_issue_text,
+    readable,
 )
 from opendata.validation.report import Issue
 
@@ -152,7 +153,8 @@ class ForeignKeys:
         #: the engine's own test of what it covers, for the referenced files (handed in:
         #: this module may not import the engine package, which imports it)
         self.not_covered = not_covered
-        self.references = references or {}
+        # an unreadable resource is one the dataset has: the reference path words that
+        self.references = readable(references)
         own = run.base["resource"]
         names = run.names
         self.groups: list[_Group] = []
