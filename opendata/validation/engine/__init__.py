@@ -271,8 +271,12 @@ def _read_ahead(batches: Iterator[Any]) -> Iterator[Any]:
     out: queue.Queue[Any] = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
+    main = threading.main_thread()
+
     def put(item: Any) -> bool:
-        while not stop.is_set():
+        # also stops once the main thread is over: a Ctrl-C landing inside the cleanup
+        # below, before ``stop`` is set, must not leave this thread waiting for ever
+        while not stop.is_set() and main.is_alive():
             try:
                 out.put(item, timeout=0.1)
                 return True
@@ -539,8 +543,21 @@ class _Run:
                                        strings_can_be_null=False,
                                        quoted_strings_can_be_null=False, check_utf8=False)
         # the chunks are cut and transcoded on a thread of their own: transcoding holds
-        # the GIL, pyarrow's parse and polars' checks do not, so the three stages overlap
-        for chunk in _read_ahead(self._chunks()):
+        # the GIL, pyarrow's parse and polars' checks do not, so the three stages overlap.
+        # Closed here, not by the garbage collector: an interrupt landing in a collector's
+        # close is printed as an ignored exception, traceback and all
+        chunks = _read_ahead(self._chunks())
+        try:
+            yield from self._parse(chunks, names, read, parse, convert, block, invalid)
+        finally:
+            chunks.close()
+
+    def _parse(self, chunks: Iterator[bytes], names: list[str], read: Any, parse: Any,
+               convert: Any, block: int, invalid: list[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        for chunk in chunks:
             options = read
             if len(chunk) >= block:  # a long record: still one block, cut by us
                 options = pacsv.ReadOptions(column_names=names, block_size=len(chunk) + 1,
@@ -610,8 +627,9 @@ class _Run:
         skip_header = bool(self.header)
         pk_none: list[int] = []
         pk_none_total = 0
+        frames = _read_ahead(self._frames(n))
         try:
-            for df in _read_ahead(self._frames(n)):
+            for df in frames:
                 if skip_header:
                     df = df.slice(1)
                     skip_header = False
@@ -668,6 +686,7 @@ class _Run:
                     row=first_row + rows, line=line), code, None)
                 self.findings[-1] = (first_row + rows, 1 << 20, 0, 0, self.findings[-1][4])
         finally:
+            frames.close()  # the reader thread stopped and joined, not left to the collector
             if store is not None:
                 store.close()
             if self.fks is not None:

@@ -254,13 +254,17 @@ class ForeignKeys:
         idx = [other.names.index(f) if f in other.names else None for f in sfields]
         keyers = {i: _Keyer(other.checks[i], nan="x:nan-ref") for i in idx if i is not None}
         skip = bool(header)
-        for batch in other._batches(width):
-            df = pl.from_arrow(batch)
-            assert isinstance(df, pl.DataFrame)
-            if skip:
-                df, skip = df.slice(1), False
-            if df.height:
-                self._tables.put(name, self._lookup_frame(df, idx, keyers))
+        batches = other._batches(width)
+        try:
+            for batch in batches:
+                df = pl.from_arrow(batch)
+                assert isinstance(df, pl.DataFrame)
+                if skip:
+                    df, skip = df.slice(1), False
+                if df.height:
+                    self._tables.put(name, self._lookup_frame(df, idx, keyers))
+        finally:
+            batches.close()  # its reader thread joined here, not by the collector
 
     # judging -----------------------------------------------------------------------------
 
