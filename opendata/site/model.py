@@ -25,7 +25,7 @@ from opendata.packages.texts import citation
 from opendata.site.history import Commit
 from opendata.site.preview import Preview, read_preview
 from opendata.site.published import PortalLink
-from opendata.validation.normalise import is_sheet
+from opendata.validation.normalise import NormaliseError, is_sheet, sheet_copy
 from opendata.validation.report import ValidationReport
 
 #: Where each kind of file goes inside the site (shared by both languages).
@@ -194,6 +194,21 @@ def _constraints(fld: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _sheet_preview(catalog: Catalog, ds: Dataset, res: Any, file: Path,
+                   descriptor: dict[str, Any], rows: int) -> Preview:
+    """A spreadsheet's first rows, read from the CSV copy of its sheet: the copy validation
+    checked (reused; written now if validation has not run), so the preview shows the cells
+    as the schema reads them.  A sheet that cannot be read has an empty preview."""
+    try:
+        made = sheet_copy(catalog.root, file, descriptor, res.raw,
+                          {"file": catalog.rel(file), "dataset": ds.name, "resource": res.name})
+    except NormaliseError as exc:
+        return Preview(header=[], rows=[], error=exc.message)
+    if made.csv is None:
+        return Preview(header=[], rows=[], error=made.issue.message if made.issue else None)
+    return read_preview(made.csv, {}, "csv", rows, list(descriptor.get("fields", [])))
+
+
 def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: ValidationReport,
                dist: Path, history: list[Commit], preview_rows: int = 10,
                with_preview: bool = True, portals: list[PortalLink] | None = None
@@ -207,15 +222,19 @@ def build_view(catalog: Catalog, ds: Dataset, summary: Summary, report: Validati
     for res in ds.resources:
         file = res.file  # resolved and checked on each access: once per resource
         fields: list[dict[str, Any]] = []
+        descriptor: dict[str, Any] | None = None
         if res.schema is not None:
             try:
-                fields = list(resolve_schema(res.schema, ds.dir, catalog.root)
-                              .descriptor.get("fields", []))
+                descriptor = resolve_schema(res.schema, ds.dir, catalog.root).descriptor
+                fields = list(descriptor.get("fields", []))
             except SchemaRefError:
                 fields = []
         preview = None
-        if res.is_tabular and file is not None and with_preview and not is_sheet(res):
-            preview = read_preview(file, res.dialect, res.format, preview_rows, fields)
+        if res.is_tabular and file is not None and with_preview:
+            if not is_sheet(res):
+                preview = read_preview(file, res.dialect, res.format, preview_rows, fields)
+            elif descriptor is not None:
+                preview = _sheet_preview(catalog, ds, res, file, descriptor, preview_rows)
         if res.is_tabular or fields:
             tables.append(TableView(
                 resource=res.name, title=res.title, preview=preview, rows=rows.get(res.name),

@@ -48,3 +48,31 @@ def test_copy_is_hosted_beside_the_original_and_offered_first(tmp_path: Path) ->
         exported = next(r for r in re.findall(r"<tr>.*?</tr>", page, re.S)
                         if rows[first + 1] in r)
         assert "tel qu'exporté" in unescape(exported)
+
+
+def test_a_spreadsheet_is_previewed_from_its_sheet(tmp_path: Path) -> None:
+    """The page of a dataset with an .xlsx resource shows the sheet's first rows, cells as
+    the schema reads them (the CSV copy validation checked); a sheet that cannot be read
+    gives an empty preview with the reason, which the page words as "no preview"."""
+    from opendata.catalog.schemas import resolve_schema
+    from opendata.site.model import _sheet_preview
+
+    root = copies_catalog(tmp_path / "catalog")
+    assert build(root, use_cache=False).ok
+    html = unescape((root / "dist" / "site" / "datasets" / "stationnement.html")
+                    .read_text(encoding="utf-8"))
+    tables = re.findall(r'<table class="preview">.*?</table>', html, re.S)
+    [sheet] = [t for t in tables if "Territoires" in t]
+    assert re.findall(r'<th scope="col">([^<]*)</th>', sheet) == [
+        "territoire", "population", "mise_a_jour"]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", sheet)
+    assert cells == ["Aunis", "1200", "2024-01-31", "Gâtine", "800", "2024-02-01"]
+    # the same sheet, unreadable
+    catalog = load_catalog(root)
+    ds = catalog.dataset("stationnement")
+    res = ds.resources[1]
+    assert res.file is not None and res.schema is not None
+    res.file.write_bytes(b"PK\x03\x04 not a workbook")
+    descriptor = resolve_schema(res.schema, ds.dir, root).descriptor
+    preview = _sheet_preview(catalog, ds, res, res.file, descriptor, 10)
+    assert preview.rows == [] and preview.error
