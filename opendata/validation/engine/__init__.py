@@ -40,9 +40,8 @@ from opendata.validation.tabular import (
 
 ENGINE = "columnar"
 REFERENCE = "frictionless"
-#: bytes per batch: bounds memory (a batch and its checks) whatever the file size.  1 MiB
-#: costs no measurable time against 4 MiB (polars' per-batch overhead is small) and keeps
-#: the peak ~80 MiB lower: every column of a batch exists several times over while checked
+#: bytes per chunk read: bounds memory (a chunk and its parse) whatever the file size;
+#: 2 MiB chunks measured no faster and raised the peak by ~30 MiB
 BLOCK_SIZE = 1 << 20
 #: chunks checked together (see _Run._frames)
 CHECK_BLOCKS = 4
@@ -74,6 +73,8 @@ def _opening_quote(data: bytes, quote: bytes) -> int:
         if inside:
             opener = pos
     return opener
+
+
 def latin1_outside(encoding: str) -> tuple[int, int] | None:
     """The bytes ``[lo, hi)`` outside which ``encoding`` decodes as latin-1 does ((0x80,
     0xa0) for cp1252, (0, 0) for latin-1 itself), or None when the two differ elsewhere
@@ -344,13 +345,11 @@ class _Run:
         self.labels = self._labels()
         prepared = _prepare_schema(schema, dialect, by_name=by_name, published=published)
         self._prepared = prepared
-        self._fschema: Any = plain_schema(prepared, self.labels if by_name else None)
-        fields: list[Any]
-        if self._fschema is not None:
-            # a plain schema: its facts without Frictionless (engine/schema.py)
-            fields = list(self._fschema.fields)
-        else:
-            fields = self._frictionless_fields(by_name)
+        #: the schema's facts: plain (engine/schema.py, no Frictionless) or Frictionless'
+        #: own ``Schema`` (set by _frictionless_fields)
+        self.fschema: Any = plain_schema(prepared, self.labels if by_name else None)
+        fields: list[Any] = list(self.fschema.fields) if self.fschema is not None \
+            else self._frictionless_fields(by_name)
         default_missing = list(self.fschema.missing_values)
         self.checks = []
         for ffield in fields:
@@ -381,16 +380,6 @@ class _Run:
         #: where the encoding differs from latin-1 (see latin1_outside), set by _chunks
         self._latin1: tuple[int, int] | None = None
 
-    @property
-    def fschema(self) -> Any:
-        """The schema's facts: plain (engine/schema.py) or Frictionless' own ``Schema``
-        (built here on first use, for the header's errors by position)."""
-        if self._fschema is None:
-            from frictionless import Schema
-
-            self._fschema = Schema.from_descriptor(self._prepared)
-        return self._fschema
-
     def _frictionless_fields(self, by_name: bool) -> list[Any]:
         """The fields as Frictionless' ``Schema`` reads and pairs them, for a schema
         that is not plain."""
@@ -398,10 +387,10 @@ class _Run:
         from frictionless.table import Header
 
         try:
-            self._fschema = Schema.from_descriptor(self._prepared)
+            self.fschema = Schema.from_descriptor(self._prepared)
         except Exception as exc:  # the reference path reports it: same words there
             raise HandBack(f"invalid schema ({exc})") from exc
-        fields = list(self._fschema.fields)
+        fields = list(self.fschema.fields)
         if by_name:
             # Frictionless pairs labels with fields by name: one field per column (an
             # ``any`` field for a column the schema lacks), fields without a column dropped
@@ -575,8 +564,8 @@ class _Run:
         """The batches as polars frames, CHECK_BLOCKS chunks at a time (the conversion
         copies the strings: it belongs to the reading thread).  Checking costs a fixed
         ~6 ms per frame whatever its size (polars compiles each regex, format and value
-        set per query): four chunks a frame take a third of the checks' time, for ~25 MiB
-        more at the peak."""
+        set per query): four chunks a frame cut the checks' time by ~40%, for ~15 MiB more
+        at the peak."""
         import polars as pl
         import pyarrow as pa
 
@@ -791,9 +780,12 @@ class _Run:
         names = [c.name for c in self.checks]
         if labels == names:
             return
+        from frictionless import Schema
         from frictionless.table import Header
 
-        header = Header(labels, fields=list(self.fschema.fields), row_numbers=[1])
+        # Frictionless' own fields, whichever way the checks were compiled
+        fields = Schema.from_descriptor(self._prepared).fields
+        header = Header(labels, fields=list(fields), row_numbers=[1])
         for err in header.errors:
             fname = getattr(err, "field_name", None) or getattr(err, "label", None)
             self._add(0, len(self.findings), _issue(
