@@ -119,3 +119,33 @@ def test_validate_no_cache_on_a_plain_schema_loads_no_frictionless(catalog: Path
     assert resource["engine"] == "columnar" and resource["rows"] > 0 and resource["valid"]
     assert {"polars", "pyarrow"} <= loaded
     assert "frictionless" not in loaded
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(parts=st.lists(st.sampled_from([b"id;nom\n", b"1;a\n", "é;ü€\n".encode(),
+                                       b"\xe9", b"\xc3", b"\xa9", b"\xef\xbb\xbf", b"\x80"]),
+                      max_size=12),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig"]))
+def test_a_utf8_file_is_decoded_once_with_the_same_facts(tmp_path_factory: pytest.TempPathFactory,
+                                                        parts: list[bytes],
+                                                        encoding: str) -> None:
+    """scan_file decodes a file declared UTF-8 once: whether it looks like UTF-8 is whether
+    it decodes, split across chunks (4 bytes here) or not, truncated at the end or not."""
+    from opendata.validation import tabular
+
+    data = b"".join(parts)
+    path = tmp_path_factory.mktemp("scan") / "t.csv"
+    path.write_bytes(data)
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(tabular, "CHUNK", 4)
+    try:
+        facts = tabular.scan_file(path, encoding)
+    finally:
+        monkey.undo()
+    try:
+        data.decode(encoding)
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    assert (facts.encoding_error is None) is decodes
+    assert facts.looks_utf8 is (decodes and not data.isascii())
