@@ -28,18 +28,12 @@ from typing import Any
 import polars as pl
 
 from opendata.validation.engine.handback import HandBack
+from opendata.validation.engine.schema import SUPPORTED
 
 #: distinct values remembered per field before the memo is emptied (bounds memory)
 MEMO_LIMIT = 200_000
 TYPE_BIT = 1
 
-_ORDER: dict[str, list[str]] = {
-    "string": ["required", "minLength", "maxLength", "pattern", "enum"],
-    "integer": ["required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                "enum"],
-    "number": ["required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-               "enum"],
-}
 _BOUNDS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt"}
 _SIG15 = re.compile(r"^[+-]?0*([0-9]*)\.?([0-9]*?)0*$")
 
@@ -190,7 +184,7 @@ def compile_field(ffield: Any, missing: list[str]) -> FieldCheck:
     """Compile a Frictionless ``Field`` (already bound to its schema)."""
     ftype = ffield.type
     constraints = {k: v for k, v in (ffield.constraints or {}).items() if v is not None}
-    order = _ORDER.get(ftype) or list(ffield.supported_constraints)
+    order = SUPPORTED.get(ftype) or list(ffield.supported_constraints)
     names = [c for c in order if c in constraints]
     notes = {TYPE_BIT: f'type is "{ftype}/{ffield.format}"'}
     for k, name in enumerate(names, 1):
