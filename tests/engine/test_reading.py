@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import subprocess
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -97,24 +95,14 @@ def test_a_record_longer_than_a_block_is_parsed_whole(tmp_path: Path) -> None:
     assert fast.rows == ref.rows == 4
 
 
-PROBE = """
-import json, sys
-from opendata.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)), file=sys.stderr)
-"""
-
-
 def test_validate_no_cache_on_a_plain_schema_loads_no_frictionless(catalog: Path) -> None:
     """The engine compiles the fixture's plain schema itself and every cell takes the fast
     tier: Frictionless (0.2 s to import) is never loaded."""
-    proc = subprocess.run([sys.executable, "-c", PROBE, "--root", str(catalog), "validate",
-                           "--no-cache", "--format", "json"], capture_output=True, text=True)
-    loaded = set(json.loads(proc.stderr.strip().splitlines()[-1]))
-    report = json.loads(proc.stdout)
+    from test_startup import run_probe
+
+    loaded, out = run_probe("--root", str(catalog), "validate", "--no-cache", "--format",
+                            "json")
+    report = json.loads(out)
     [resource] = report["datasets"][0]["resources"]
     assert resource["engine"] == "columnar" and resource["rows"] > 0 and resource["valid"]
     assert {"polars", "pyarrow"} <= loaded

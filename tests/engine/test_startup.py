@@ -19,10 +19,15 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def _modules(*args: str) -> set[str]:
+def run_probe(*args: str) -> tuple[set[str], str]:
+    """``opendata ARGS`` in a fresh process: the modules it loaded, and its stdout."""
     proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
                           text=True, check=True)
-    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    return set(json.loads(proc.stderr.strip().splitlines()[-1])), proc.stdout
+
+
+def _modules(*args: str) -> set[str]:
+    return run_probe(*args)[0]
 
 
 def test_help_imports_no_http_rdf_or_validation_library() -> None:
